@@ -1,0 +1,389 @@
+//! What the user asked for (`EditSet`) and what the dynamic table must hold afterwards (`Target`).
+//!
+//! Resolution happens on values, not bytes: the planner later decides where each string goes.
+//! Operations apply in a fixed order, the one patchelf uses: interpreter, soname, rpath, then
+//! needed removals, replacements and additions (shrink-rpath looks at the needed list as it was).
+
+use crate::consts::*;
+use crate::error::Result;
+use crate::view::Elf;
+
+/// One change to the rpath list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RpathOp {
+    /// The list becomes exactly this string (colon-separated).
+    Set(Vec<u8>),
+    /// Append an entry unless it is already present.
+    Add(Vec<u8>),
+    /// Prepend an entry unless it is already present.
+    Prepend(Vec<u8>),
+    /// Remove every entry equal to this one.
+    Delete(Vec<u8>),
+    /// Remove DT_RPATH and DT_RUNPATH altogether.
+    Remove,
+    /// Rename every entry equal to the first to the second.
+    Change(Vec<u8>, Vec<u8>),
+    /// Keep only directories that hold a needed library (patchelf's --shrink-rpath); absolute
+    /// directories must also start with one of the prefixes when any are given.
+    Shrink { allowed_prefixes: Vec<Vec<u8>> },
+}
+
+/// Every edit one call applies, in one pass.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EditSet {
+    pub interpreter: Option<Vec<u8>>,
+    pub soname: Option<Vec<u8>>,
+    pub rpath: Vec<RpathOp>,
+    /// Write DT_RPATH instead of DT_RUNPATH.
+    pub force_rpath: bool,
+    pub remove_needed: Vec<Vec<u8>>,
+    pub replace_needed: Vec<(Vec<u8>, Vec<u8>)>,
+    pub add_needed: Vec<Vec<u8>>,
+    /// Set DF_1_NODEFLIB in DT_FLAGS_1.
+    pub no_default_lib: bool,
+    /// Add a DT_DEBUG entry if there is none.
+    pub add_debug_tag: bool,
+    /// New EI_OSABI byte.
+    pub os_abi: Option<u8>,
+    /// Make the stack executable (true) or not (false) through PT_GNU_STACK.
+    pub execstack: Option<bool>,
+}
+
+impl EditSet {
+    pub fn is_empty(&self) -> bool {
+        *self == EditSet::default()
+    }
+}
+
+/// Answers whether a directory holds a library for this machine (used by shrink-rpath). The
+/// format crate never touches the file system itself.
+pub trait LibraryProbe {
+    fn has_library(&self, dir: &[u8], name: &[u8], machine: u16) -> bool;
+}
+
+/// A dynamic entry's value after the edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Val {
+    Raw(u64),
+    /// A string; `orig` is its current dynstr offset when the entry keeps its old string.
+    Str {
+        s: Vec<u8>,
+        orig: Option<u64>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub tag: u64,
+    pub val: Val,
+}
+
+/// The state the file must be in after the edit.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    /// Final dynamic entries, without the terminating DT_NULL.
+    pub entries: Vec<Entry>,
+    /// New string for each `vn_file` field (by field offset); `orig` as in `Val::Str`.
+    pub verneed: Vec<(u64, Vec<u8>, Option<u64>)>,
+    /// New interpreter, if it changes.
+    pub interpreter: Option<Vec<u8>>,
+    pub os_abi: Option<u8>,
+    pub execstack: Option<bool>,
+    pub warnings: Vec<String>,
+}
+
+pub(crate) fn split_rpath(s: &[u8]) -> Vec<Vec<u8>> {
+    if s.is_empty() {
+        return Vec::new();
+    }
+    s.split(|&b| b == b':').map(|p| p.to_vec()).collect()
+}
+
+fn join_rpath(parts: &[Vec<u8>]) -> Vec<u8> {
+    parts.join(&b':')
+}
+
+impl Target {
+    pub fn resolve(elf: &Elf, edits: &EditSet, probe: Option<&dyn LibraryProbe>) -> Result<Target> {
+        let mut entries: Vec<Entry> = Vec::new();
+        if let Some(d) = &elf.dynamic {
+            for e in &d.entries {
+                let val = if STRING_TAGS.contains(&e.tag) {
+                    Val::Str {
+                        s: elf.dynstr_at(e.val)?.to_vec(),
+                        orig: Some(e.val),
+                    }
+                } else {
+                    Val::Raw(e.val)
+                };
+                entries.push(Entry { tag: e.tag, val });
+            }
+        }
+        let mut verneed = Vec::new();
+        for v in &elf.verneed {
+            verneed.push((v.field, elf.dynstr_at(v.name)?.to_vec(), Some(v.name)));
+        }
+        let mut t = Target {
+            entries,
+            verneed,
+            interpreter: None,
+            os_abi: edits.os_abi.filter(|&a| a != elf.ehdr.ident[7]),
+            execstack: edits.execstack,
+            warnings: Vec::new(),
+        };
+
+        if let Some(i) = &edits.interpreter {
+            if elf.interpreter() != Some(i.as_slice()) {
+                t.interpreter = Some(i.clone());
+            }
+        }
+        if let Some(s) = &edits.soname {
+            t.set_single(DT_SONAME, s);
+        }
+        if !edits.rpath.is_empty() {
+            t.apply_rpath(elf, edits, probe);
+        }
+        t.apply_needed(edits);
+        if edits.no_default_lib {
+            match t.entries.iter_mut().find(|e| e.tag == DT_FLAGS_1) {
+                Some(Entry {
+                    val: Val::Raw(v), ..
+                }) => *v |= DF_1_NODEFLIB,
+                _ => t.insert_after_strings(Entry {
+                    tag: DT_FLAGS_1,
+                    val: Val::Raw(DF_1_NODEFLIB),
+                }),
+            }
+        }
+        if edits.add_debug_tag && !t.entries.iter().any(|e| e.tag == DT_DEBUG) {
+            t.insert_after_strings(Entry {
+                tag: DT_DEBUG,
+                val: Val::Raw(0),
+            });
+        }
+        Ok(t)
+    }
+
+    fn strings(&self, tag: u64) -> impl Iterator<Item = &Vec<u8>> {
+        self.entries
+            .iter()
+            .filter(move |e| e.tag == tag)
+            .filter_map(|e| match &e.val {
+                Val::Str { s, .. } => Some(s),
+                Val::Raw(_) => None,
+            })
+    }
+
+    /// Inserts a new entry after the last DT_NEEDED/RPATH/RUNPATH/SONAME, so that readelf lists it
+    /// where people expect it.
+    fn insert_after_strings(&mut self, e: Entry) {
+        let at = self
+            .entries
+            .iter()
+            .rposition(|e| matches!(e.tag, DT_NEEDED | DT_RPATH | DT_RUNPATH | DT_SONAME))
+            .map_or(0, |i| i + 1);
+        self.entries.insert(at, e);
+    }
+
+    /// Makes exactly one entry of `tag` hold `s` (keeping the first one's position).
+    fn set_single(&mut self, tag: u64, s: &[u8]) {
+        let current: Vec<&Vec<u8>> = self.strings(tag).collect();
+        if current.len() == 1 && current[0].as_slice() == s {
+            return;
+        }
+        let new = Val::Str {
+            s: s.to_vec(),
+            orig: None,
+        };
+        match self.entries.iter().position(|e| e.tag == tag) {
+            Some(i) => {
+                self.entries[i].val = new;
+                let mut n = 0;
+                self.entries.retain(|e| {
+                    n += (e.tag == tag) as usize;
+                    e.tag != tag || n == 1
+                });
+            }
+            None => self.insert_after_strings(Entry { tag, val: new }),
+        }
+    }
+
+    fn apply_rpath(&mut self, elf: &Elf, edits: &EditSet, probe: Option<&dyn LibraryProbe>) {
+        // DT_RUNPATH wins over DT_RPATH, as in ld.so.
+        let (cur_tag, cur) = match (
+            self.strings(DT_RUNPATH).next(),
+            self.strings(DT_RPATH).next(),
+        ) {
+            (Some(r), _) => (Some(DT_RUNPATH), Some(r.clone())),
+            (None, Some(r)) => (Some(DT_RPATH), Some(r.clone())),
+            (None, None) => (None, None),
+        };
+        let needed: Vec<Vec<u8>> = self.strings(DT_NEEDED).cloned().collect();
+        let mut value = cur.clone();
+        for op in &edits.rpath {
+            let parts = split_rpath(value.as_deref().unwrap_or(b""));
+            value = match op {
+                RpathOp::Set(s) => Some(s.clone()),
+                RpathOp::Remove => None,
+                RpathOp::Add(p) | RpathOp::Prepend(p) if parts.contains(p) => value,
+                RpathOp::Add(p) => Some(join_rpath(&[parts, vec![p.clone()]].concat())),
+                RpathOp::Prepend(p) => Some(join_rpath(&[vec![p.clone()], parts].concat())),
+                RpathOp::Delete(p) => {
+                    let rest: Vec<_> = parts.iter().filter(|x| *x != p).cloned().collect();
+                    if rest.len() == parts.len() {
+                        value
+                    } else if rest.is_empty() {
+                        None
+                    } else {
+                        Some(join_rpath(&rest))
+                    }
+                }
+                RpathOp::Change(old, new) if parts.contains(old) => Some(join_rpath(
+                    &parts
+                        .into_iter()
+                        .map(|x| if &x == old { new.clone() } else { x })
+                        .collect::<Vec<_>>(),
+                )),
+                RpathOp::Change(..) => value,
+                RpathOp::Shrink { allowed_prefixes } => match value {
+                    None => None,
+                    Some(_) => Some(shrink(
+                        &parts,
+                        &needed,
+                        allowed_prefixes,
+                        elf.ehdr.e_machine,
+                        probe,
+                    )),
+                },
+            };
+        }
+        let want_tag = if edits.force_rpath {
+            DT_RPATH
+        } else {
+            DT_RUNPATH
+        };
+        let unchanged =
+            value == cur && (cur.is_none() || !edits.force_rpath || cur_tag == Some(DT_RPATH));
+        let single = self
+            .entries
+            .iter()
+            .filter(|e| e.tag == DT_RPATH || e.tag == DT_RUNPATH)
+            .count()
+            <= 1;
+        if unchanged && single {
+            return;
+        }
+        let first = self
+            .entries
+            .iter()
+            .position(|e| e.tag == DT_RPATH || e.tag == DT_RUNPATH);
+        let keep_orig = |s: &Vec<u8>| {
+            self.entries.iter().find_map(|e| match &e.val {
+                Val::Str { s: old, orig }
+                    if (e.tag == DT_RUNPATH || e.tag == DT_RPATH) && old == s =>
+                {
+                    *orig
+                }
+                _ => None,
+            })
+        };
+        let new_entry = value.map(|s| Entry {
+            tag: want_tag,
+            val: Val::Str {
+                orig: keep_orig(&s),
+                s,
+            },
+        });
+        self.entries
+            .retain(|e| e.tag != DT_RPATH && e.tag != DT_RUNPATH);
+        if let Some(e) = new_entry {
+            match first {
+                Some(i) => self.entries.insert(i.min(self.entries.len()), e),
+                None => self.insert_after_strings(e),
+            }
+        }
+    }
+
+    fn apply_needed(&mut self, edits: &EditSet) {
+        for name in &edits.remove_needed {
+            let had_version = self.verneed.iter().any(|(_, s, _)| s == name);
+            let before = self.entries.len();
+            self.entries.retain(|e| {
+                !(e.tag == DT_NEEDED && matches!(&e.val, Val::Str { s, .. } if s == name))
+            });
+            if had_version && self.entries.len() != before {
+                self.warnings.push(format!(
+                    "{} still provides versioned symbols (.gnu.version_r); the loader will refuse \
+                     the file unless another needed library loads it",
+                    String::from_utf8_lossy(name)
+                ));
+            }
+        }
+        for (old, new) in &edits.replace_needed {
+            for e in self.entries.iter_mut().filter(|e| e.tag == DT_NEEDED) {
+                if let Val::Str { s, orig } = &mut e.val {
+                    if s == old && old != new {
+                        *s = new.clone();
+                        *orig = None;
+                    }
+                }
+            }
+            for (_, s, orig) in self.verneed.iter_mut() {
+                if s == old && old != new {
+                    *s = new.clone();
+                    *orig = None;
+                }
+            }
+        }
+        let mut at = 0;
+        for name in &edits.add_needed {
+            if self.strings(DT_NEEDED).any(|s| s == name) {
+                continue;
+            }
+            self.entries.insert(
+                at,
+                Entry {
+                    tag: DT_NEEDED,
+                    val: Val::Str {
+                        s: name.clone(),
+                        orig: None,
+                    },
+                },
+            );
+            at += 1;
+        }
+    }
+}
+
+/// patchelf's shrink: keep relative entries (such as `$ORIGIN/..`), drop absolute ones that are
+/// not allowed or hold none of the needed libraries not already found earlier in the list.
+fn shrink(
+    parts: &[Vec<u8>],
+    needed: &[Vec<u8>],
+    allowed: &[Vec<u8>],
+    machine: u16,
+    probe: Option<&dyn LibraryProbe>,
+) -> Vec<u8> {
+    let mut found = vec![false; needed.len()];
+    let mut kept = Vec::new();
+    for dir in parts {
+        if !dir.is_empty() && dir[0] != b'/' {
+            kept.push(dir.clone());
+            continue;
+        }
+        if !allowed.is_empty() && !allowed.iter().any(|p| dir.starts_with(p)) {
+            continue;
+        }
+        let mut useful = false;
+        for (i, lib) in needed.iter().enumerate() {
+            if !found[i] && probe.is_some_and(|p| p.has_library(dir, lib, machine)) {
+                found[i] = true;
+                useful = true;
+            }
+        }
+        if useful {
+            kept.push(dir.clone());
+        }
+    }
+    join_rpath(&kept)
+}

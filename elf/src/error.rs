@@ -1,0 +1,61 @@
+//! Typed errors for reading and rewriting ELF files.
+
+use std::fmt;
+
+/// Everything that can go wrong while reading or rewriting an ELF file.
+///
+/// Messages are written for the person at the terminal: they say what is wrong and, where it
+/// helps, at which file offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// The bytes are not an ELF file at all.
+    NotElf,
+    /// A structure claims bytes beyond the end of the file (or an arithmetic overflow).
+    Truncated {
+        what: &'static str,
+        offset: u64,
+        len: u64,
+        file_len: u64,
+    },
+    /// A field holds a value that cannot be right.
+    Malformed { what: &'static str, detail: String },
+    /// The file is valid, but the request cannot be carried out on it.
+    Unsupported(String),
+    /// The edit needs more room than the file has and growing was forbidden.
+    NoRoom(String),
+    /// A request names something the file does not have (e.g. an rpath entry).
+    NotFound(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NotElf => write!(f, "not an ELF file (bad magic)"),
+            Error::Truncated {
+                what,
+                offset,
+                len,
+                file_len,
+            } => write!(
+                f,
+                "truncated or malformed ELF: {what} at offset {offset:#x} (+{len:#x} bytes) \
+                 lies beyond the end of the file ({file_len:#x} bytes)"
+            ),
+            Error::Malformed { what, detail } => write!(f, "malformed ELF: {what}: {detail}"),
+            Error::Unsupported(m) => write!(f, "{m}"),
+            Error::NoRoom(m) => write!(f, "{m}"),
+            Error::NotFound(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub(crate) fn malformed(what: &'static str, detail: impl Into<String>) -> Error {
+    Error::Malformed {
+        what,
+        detail: detail.into(),
+    }
+}

@@ -1,0 +1,128 @@
+//! The result of planning: a file length and a list of byte ranges to write. Small enough to print
+//! (`--dry-run`), journal and apply to a file in place, or to a copy.
+
+use serde::Serialize;
+
+/// Bytes to put at a file offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Write {
+    pub offset: u64,
+    pub bytes: Vec<u8>,
+}
+
+/// How the file changes, in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// `true` when the file grows (or a segment added by an earlier growth is rebuilt).
+    pub grows: bool,
+    pub old_len: u64,
+    pub new_len: u64,
+    pub steps: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// What to do to the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewrite {
+    pub plan: Plan,
+    pub new_len: u64,
+    /// Non-overlapping writes sorted by offset; within the old length they cover only bytes that
+    /// change.
+    pub writes: Vec<Write>,
+}
+
+impl Rewrite {
+    pub fn is_noop(&self) -> bool {
+        self.writes.is_empty() && self.new_len == self.plan.old_len
+    }
+
+    /// Applies the rewrite to a whole-file buffer.
+    pub fn apply_to_vec(&self, data: &mut Vec<u8>) {
+        data.resize(self.new_len as usize, 0);
+        for w in &self.writes {
+            let at = w.offset as usize;
+            data[at..at + w.bytes.len()].copy_from_slice(&w.bytes);
+        }
+    }
+
+    /// The whole new file.
+    pub fn output(&self, input: &[u8]) -> Vec<u8> {
+        let mut v = input.to_vec();
+        self.apply_to_vec(&mut v);
+        v
+    }
+}
+
+/// Collects writes, then reduces them to the bytes that differ from the input.
+pub(crate) struct Writes {
+    list: Vec<Write>,
+}
+
+impl Writes {
+    pub fn new() -> Self {
+        Writes { list: Vec::new() }
+    }
+
+    pub fn put(&mut self, offset: u64, bytes: Vec<u8>) {
+        if !bytes.is_empty() {
+            self.list.push(Write { offset, bytes });
+        }
+    }
+
+    /// Later writes win where they overlap earlier ones. Bytes within `input` that would not
+    /// change are dropped; runs closer than 16 bytes are joined to keep the list short.
+    pub fn finish(self, input: &[u8], new_len: u64) -> Vec<Write> {
+        let old_len = input.len() as u64;
+        // Materialise overlapping writes on a sparse map of touched bytes.
+        let mut touched: std::collections::BTreeMap<u64, u8> = std::collections::BTreeMap::new();
+        let mut tail: Vec<Write> = Vec::new();
+        for w in self.list {
+            let end = w.offset + w.bytes.len() as u64;
+            if w.offset >= old_len && w.bytes.len() > 4096 {
+                // Large appended blocks (the new segment) stay whole.
+                tail.push(w);
+                continue;
+            }
+            for (i, b) in w.bytes.iter().enumerate() {
+                touched.insert(w.offset + i as u64, *b);
+            }
+            debug_assert!(end <= new_len.max(old_len));
+        }
+        // Patches that land inside a large appended block are folded into it.
+        touched.retain(|&off, b| {
+            for t in tail.iter_mut() {
+                if off >= t.offset && off < t.offset + t.bytes.len() as u64 {
+                    t.bytes[(off - t.offset) as usize] = *b;
+                    return false;
+                }
+            }
+            true
+        });
+        let mut out: Vec<Write> = Vec::new();
+        for (off, b) in touched {
+            if off >= new_len {
+                continue;
+            }
+            if off < old_len && input[off as usize] == b {
+                continue;
+            }
+            match out.last_mut() {
+                Some(last) if off - (last.offset + last.bytes.len() as u64) < 16 => {
+                    let gap_start = last.offset + last.bytes.len() as u64;
+                    for g in gap_start..off {
+                        last.bytes
+                            .push(if g < old_len { input[g as usize] } else { 0 });
+                    }
+                    last.bytes.push(b);
+                }
+                _ => out.push(Write {
+                    offset: off,
+                    bytes: vec![b],
+                }),
+            }
+        }
+        out.extend(tail.into_iter().filter(|t| t.offset < new_len));
+        out.sort_by_key(|w| w.offset);
+        out
+    }
+}

@@ -1,0 +1,446 @@
+//! A parsed, read-only view of an ELF file: headers, the dynamic table, the dynamic string table
+//! and everything that refers into it. Nothing is trusted without a bounds check.
+
+use crate::consts::*;
+use crate::ctx::{slice, Ctx};
+use crate::error::{malformed, Error, Result};
+use crate::headers::{table, Ehdr, Phdr, Shdr};
+
+/// One entry of the dynamic table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dyn {
+    pub tag: u64,
+    pub val: u64,
+}
+
+/// Where the dynamic table lives and what it holds.
+#[derive(Debug, Clone)]
+pub struct Dynamic {
+    pub phdr: usize,
+    pub section: Option<usize>,
+    pub offset: u64,
+    pub vaddr: u64,
+    /// How many entries fit in the space the table occupies (including its DT_NULLs).
+    pub capacity: u64,
+    /// Entries before the first DT_NULL.
+    pub entries: Vec<Dyn>,
+}
+
+/// The dynamic string table.
+#[derive(Debug, Clone, Copy)]
+pub struct StrTab {
+    pub offset: u64,
+    pub vaddr: u64,
+    pub size: u64,
+    pub section: Option<usize>,
+}
+
+/// A `vn_file` field of `.gnu.version_r`: a library name that versioned symbols come from.
+#[derive(Debug, Clone, Copy)]
+pub struct VerneedFile {
+    /// File offset of the 32-bit `vn_file` field itself.
+    pub field: u64,
+    /// Its value: an offset into the dynamic string table.
+    pub name: u64,
+}
+
+/// A parsed ELF file.
+#[derive(Debug, Clone)]
+pub struct Elf<'a> {
+    pub data: &'a [u8],
+    pub ctx: Ctx,
+    pub ehdr: Ehdr,
+    pub phdrs: Vec<Phdr>,
+    pub shdrs: Vec<Shdr>,
+    pub section_names: Vec<Vec<u8>>,
+    pub dynamic: Option<Dynamic>,
+    pub dynstr: Option<StrTab>,
+    pub verneed: Vec<VerneedFile>,
+    /// dynstr offsets referenced by symbols and version records (never rewritten by this crate).
+    /// `None` when they could not all be found, in which case every byte counts as referenced.
+    pub fixed_refs: Option<Vec<u64>>,
+}
+
+const PN_XNUM: u16 = 0xffff;
+const SHN_XINDEX: u16 = 0xffff;
+
+impl<'a> Elf<'a> {
+    pub fn parse(data: &'a [u8]) -> Result<Elf<'a>> {
+        let (ctx, mut ehdr) = Ehdr::parse(data)?;
+
+        // Section headers first: extended numbering for the program headers lives in section 0.
+        let mut shdrs = Vec::new();
+        if ehdr.e_shoff != 0 {
+            if ehdr.e_shentsize as u64 != ctx.shdr_size() {
+                return Err(malformed(
+                    "e_shentsize",
+                    format!("{} (expected {})", ehdr.e_shentsize, ctx.shdr_size()),
+                ));
+            }
+            let first = Shdr::parse(
+                ctx,
+                slice(data, ehdr.e_shoff, ctx.shdr_size(), "section header 0")?,
+            );
+            let count = if ehdr.e_shnum == 0 {
+                first.sh_size
+            } else {
+                ehdr.e_shnum as u64
+            };
+            for b in table(
+                data,
+                ehdr.e_shoff,
+                count,
+                ctx.shdr_size(),
+                "section header table",
+            )? {
+                shdrs.push(Shdr::parse(ctx, b));
+            }
+            if ehdr.e_shstrndx == SHN_XINDEX {
+                ehdr.e_shstrndx = first.sh_link.try_into().unwrap_or(0);
+            }
+        }
+
+        if ehdr.e_phnum == PN_XNUM {
+            return Err(Error::Unsupported(
+                "more than 65534 program headers are not supported".into(),
+            ));
+        }
+        let mut phdrs = Vec::new();
+        if ehdr.e_phnum > 0 {
+            if ehdr.e_phentsize as u64 != ctx.phdr_size() {
+                return Err(malformed(
+                    "e_phentsize",
+                    format!("{} (expected {})", ehdr.e_phentsize, ctx.phdr_size()),
+                ));
+            }
+            for b in table(
+                data,
+                ehdr.e_phoff,
+                ehdr.e_phnum as u64,
+                ctx.phdr_size(),
+                "program header table",
+            )? {
+                phdrs.push(Phdr::parse(ctx, b));
+            }
+        }
+        for (i, p) in phdrs.iter().enumerate() {
+            if p.p_type != PT_NULL && p.p_type != PT_GNU_STACK && p.p_filesz > 0 {
+                slice(data, p.p_offset, p.p_filesz, "segment").map_err(|_| {
+                    malformed("program header", format!("segment {i} (offset {:#x}, size {:#x}) lies beyond the end of the file", p.p_offset, p.p_filesz))
+                })?;
+            }
+        }
+
+        let section_names = read_section_names(data, &ehdr, &shdrs);
+        let mut elf = Elf {
+            data,
+            ctx,
+            ehdr,
+            phdrs,
+            shdrs,
+            section_names,
+            dynamic: None,
+            dynstr: None,
+            verneed: Vec::new(),
+            fixed_refs: Some(Vec::new()),
+        };
+        elf.dynamic = elf.read_dynamic()?;
+        if elf.dynamic.is_some() {
+            elf.dynstr = elf.read_dynstr()?;
+            elf.verneed = elf.read_verneed()?;
+            elf.fixed_refs = elf.read_fixed_refs();
+        }
+        Ok(elf)
+    }
+
+    pub fn section_name(&self, i: usize) -> &[u8] {
+        self.section_names
+            .get(i)
+            .map(|v| v.as_slice())
+            .unwrap_or(b"")
+    }
+
+    /// File offset of `len` bytes at virtual address `vaddr`, if a PT_LOAD maps them from the file.
+    pub fn vaddr_to_offset(&self, vaddr: u64, len: u64) -> Option<u64> {
+        let end = vaddr.checked_add(len)?;
+        self.phdrs
+            .iter()
+            .filter(|p| p.p_type == PT_LOAD)
+            .find(|p| p.p_vaddr <= vaddr && end <= p.p_vaddr.saturating_add(p.p_filesz))
+            .map(|p| p.p_offset + (vaddr - p.p_vaddr))
+    }
+
+    pub fn find_phdr(&self, ty: u32) -> Option<usize> {
+        self.phdrs.iter().position(|p| p.p_type == ty)
+    }
+
+    /// The section whose file range is exactly this one, if any.
+    fn section_at(&self, offset: u64, ty: &[u32]) -> Option<usize> {
+        self.shdrs
+            .iter()
+            .position(|s| s.sh_offset == offset && ty.contains(&s.sh_type) && s.sh_size > 0)
+    }
+
+    fn read_dynamic(&self) -> Result<Option<Dynamic>> {
+        let Some(pi) = self.find_phdr(PT_DYNAMIC) else {
+            return Ok(None);
+        };
+        let p = self.phdrs[pi];
+        let esz = self.ctx.dyn_size();
+        let bytes = slice(self.data, p.p_offset, p.p_filesz, "dynamic table")?;
+        let capacity = p.p_filesz / esz;
+        let mut entries = Vec::new();
+        for b in bytes.chunks_exact(esz as usize) {
+            let w = self.ctx.word() as usize;
+            let d = Dyn {
+                tag: self.ctx.word_at(b),
+                val: self.ctx.word_at(&b[w..]),
+            };
+            if d.tag == DT_NULL {
+                break;
+            }
+            entries.push(d);
+        }
+        if entries.len() as u64 == capacity && capacity > 0 {
+            // No terminator within the segment: the loader would read past it.
+            return Err(malformed("dynamic table", "no DT_NULL terminator"));
+        }
+        Ok(Some(Dynamic {
+            phdr: pi,
+            section: self.section_at(p.p_offset, &[SHT_DYNAMIC]),
+            offset: p.p_offset,
+            vaddr: p.p_vaddr,
+            capacity,
+            entries,
+        }))
+    }
+
+    /// The first value of a dynamic tag.
+    pub fn dyn_val(&self, tag: u64) -> Option<u64> {
+        self.dynamic
+            .as_ref()?
+            .entries
+            .iter()
+            .find(|d| d.tag == tag)
+            .map(|d| d.val)
+    }
+
+    fn read_dynstr(&self) -> Result<Option<StrTab>> {
+        let (Some(addr), Some(size)) = (self.dyn_val(DT_STRTAB), self.dyn_val(DT_STRSZ)) else {
+            return Ok(None);
+        };
+        let offset = self.vaddr_to_offset(addr, size).ok_or_else(|| {
+            malformed(
+                "DT_STRTAB",
+                format!("address {addr:#x} (+{size:#x}) is not mapped from the file"),
+            )
+        })?;
+        Ok(Some(StrTab {
+            offset,
+            vaddr: addr,
+            size,
+            section: self.section_at(offset, &[SHT_STRTAB]),
+        }))
+    }
+
+    /// The NUL-terminated string at `off` in the dynamic string table.
+    pub fn dynstr_at(&self, off: u64) -> Result<&'a [u8]> {
+        let t = self
+            .dynstr
+            .ok_or_else(|| malformed("dynamic table", "string entry but no DT_STRTAB/DT_STRSZ"))?;
+        if off >= t.size {
+            return Err(malformed(
+                "dynamic string",
+                format!("offset {off:#x} beyond DT_STRSZ {:#x}", t.size),
+            ));
+        }
+        let bytes = slice(
+            self.data,
+            t.offset + off,
+            t.size - off,
+            "dynamic string table",
+        )?;
+        match memchr::memchr(0, bytes) {
+            Some(n) => Ok(&bytes[..n]),
+            None => Err(malformed(
+                "dynamic string",
+                format!("string at {off:#x} has no terminating NUL"),
+            )),
+        }
+    }
+
+    /// Raw bytes of the dynamic string table.
+    pub fn dynstr_bytes(&self) -> &'a [u8] {
+        match self.dynstr {
+            Some(t) => &self.data[t.offset as usize..(t.offset + t.size) as usize],
+            None => &[],
+        }
+    }
+
+    fn read_verneed(&self) -> Result<Vec<VerneedFile>> {
+        let (Some(addr), Some(num)) = (self.dyn_val(DT_VERNEED), self.dyn_val(DT_VERNEEDNUM))
+        else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        let Some(mut off) = self.vaddr_to_offset(addr, 16) else {
+            return Err(malformed(
+                "DT_VERNEED",
+                format!("address {addr:#x} is not mapped from the file"),
+            ));
+        };
+        let limit = num.min(self.data.len() as u64 / 16);
+        for _ in 0..limit {
+            let b = slice(self.data, off, 16, "version needed record")?;
+            out.push(VerneedFile {
+                field: off + 4,
+                name: self.ctx.u32(&b[4..]) as u64,
+            });
+            let next = self.ctx.u32(&b[12..]) as u64;
+            if next == 0 {
+                break;
+            }
+            off = off
+                .checked_add(next)
+                .ok_or_else(|| malformed("vn_next", "overflows"))?;
+        }
+        Ok(out)
+    }
+
+    /// Every dynstr offset used by symbols and version records. Returns `None` if some could not be
+    /// enumerated (then the planner treats the whole table as in use).
+    fn read_fixed_refs(&self) -> Option<Vec<u64>> {
+        let mut refs = Vec::new();
+        // Symbol names.
+        let symtab = self.dyn_val(DT_SYMTAB);
+        if let Some(symaddr) = symtab {
+            let entsize = if self.ctx.is64() { 24 } else { 16 };
+            let count = self.dynsym_count()?;
+            let off = self.vaddr_to_offset(symaddr, count.checked_mul(entsize)?)?;
+            for b in table(self.data, off, count, entsize, "dynamic symbols").ok()? {
+                refs.push(self.ctx.u32(b) as u64);
+            }
+        }
+        // Version definitions (vda_name).
+        if let (Some(addr), Some(num)) = (self.dyn_val(DT_VERDEF), self.dyn_val(DT_VERDEFNUM)) {
+            let mut off = self.vaddr_to_offset(addr, 20)?;
+            for _ in 0..num.min(self.data.len() as u64 / 20) {
+                let b = slice(self.data, off, 20, "verdef").ok()?;
+                let cnt = self.ctx.u16(&b[6..]) as u64;
+                let mut aux = off.checked_add(self.ctx.u32(&b[12..]) as u64)?;
+                for _ in 0..cnt.min(self.data.len() as u64 / 8) {
+                    let a = slice(self.data, aux, 8, "verdaux").ok()?;
+                    refs.push(self.ctx.u32(a) as u64);
+                    let next = self.ctx.u32(&a[4..]) as u64;
+                    if next == 0 {
+                        break;
+                    }
+                    aux = aux.checked_add(next)?;
+                }
+                let next = self.ctx.u32(&b[16..]) as u64;
+                if next == 0 {
+                    break;
+                }
+                off = off.checked_add(next)?;
+            }
+        }
+        // Version needs: auxiliary names (vn_file is editable, tracked in `verneed`).
+        for vf in &self.verneed {
+            let rec = vf.field - 4;
+            let b = slice(self.data, rec, 16, "verneed").ok()?;
+            let cnt = self.ctx.u16(&b[2..]) as u64;
+            let mut aux = rec.checked_add(self.ctx.u32(&b[8..]) as u64)?;
+            for _ in 0..cnt.min(self.data.len() as u64 / 16) {
+                let a = slice(self.data, aux, 16, "vernaux").ok()?;
+                refs.push(self.ctx.u32(&a[8..]) as u64);
+                let next = self.ctx.u32(&a[12..]) as u64;
+                if next == 0 {
+                    break;
+                }
+                aux = aux.checked_add(next)?;
+            }
+        }
+        Some(refs)
+    }
+
+    /// Number of dynamic symbols: from the `.dynsym` section, else DT_HASH, else DT_GNU_HASH.
+    fn dynsym_count(&self) -> Option<u64> {
+        let symaddr = self.dyn_val(DT_SYMTAB)?;
+        if let Some(s) = self
+            .shdrs
+            .iter()
+            .find(|s| s.sh_type == SHT_DYNSYM && s.sh_addr == symaddr)
+        {
+            let entsize = if self.ctx.is64() { 24 } else { 16 };
+            return Some(s.sh_size / entsize);
+        }
+        if let Some(h) = self.dyn_val(DT_HASH) {
+            let off = self.vaddr_to_offset(h, 8)?;
+            let b = slice(self.data, off, 8, "hash").ok()?;
+            return Some(self.ctx.u32(&b[4..]) as u64);
+        }
+        let gh = self.dyn_val(DT_GNU_HASH)?;
+        let off = self.vaddr_to_offset(gh, 16)?;
+        let b = slice(self.data, off, 16, "gnu hash").ok()?;
+        let nbuckets = self.ctx.u32(b) as u64;
+        let symoffset = self.ctx.u32(&b[4..]) as u64;
+        let bloom = self.ctx.u32(&b[8..]) as u64;
+        let buckets_off = off + 16 + bloom.checked_mul(self.ctx.word())?;
+        let buckets = table(self.data, buckets_off, nbuckets, 4, "gnu hash buckets").ok()?;
+        let max = buckets.map(|b| self.ctx.u32(b) as u64).max().unwrap_or(0);
+        if max < symoffset {
+            return Some(symoffset);
+        }
+        let chains = buckets_off + nbuckets * 4;
+        let mut i = max;
+        loop {
+            let b = slice(self.data, chains + (i - symoffset) * 4, 4, "gnu hash chain").ok()?;
+            if self.ctx.u32(b) & 1 == 1 {
+                return Some(i + 1);
+            }
+            i += 1;
+        }
+    }
+
+    /// Whether this is a static PIE: it relocates itself through `_DYNAMIC`, so its dynamic table
+    /// must never move.
+    pub fn is_static_pie(&self) -> bool {
+        self.ehdr.e_type == ET_DYN
+            && self.find_phdr(PT_INTERP).is_none()
+            && self.dyn_val(DT_FLAGS_1).is_some_and(|f| f & DF_1_PIE != 0)
+    }
+
+    /// The interpreter (PT_INTERP) string.
+    pub fn interpreter(&self) -> Option<&'a [u8]> {
+        let p = self.phdrs[self.find_phdr(PT_INTERP)?];
+        let b = slice(self.data, p.p_offset, p.p_filesz, "interpreter").ok()?;
+        Some(&b[..memchr::memchr(0, b).unwrap_or(b.len())])
+    }
+
+    /// Strings of every dynamic entry with this tag, in order.
+    pub fn dyn_strings(&self, tag: u64) -> Result<Vec<&'a [u8]>> {
+        let Some(d) = &self.dynamic else {
+            return Ok(Vec::new());
+        };
+        d.entries
+            .iter()
+            .filter(|e| e.tag == tag)
+            .map(|e| self.dynstr_at(e.val))
+            .collect()
+    }
+}
+
+fn read_section_names(data: &[u8], ehdr: &Ehdr, shdrs: &[Shdr]) -> Vec<Vec<u8>> {
+    let Some(strtab) = shdrs.get(ehdr.e_shstrndx as usize) else {
+        return vec![Vec::new(); shdrs.len()];
+    };
+    let names = slice(data, strtab.sh_offset, strtab.sh_size, "section names").unwrap_or(&[]);
+    shdrs
+        .iter()
+        .map(|s| {
+            let start = (s.sh_name as usize).min(names.len());
+            let rest = &names[start..];
+            rest[..memchr::memchr(0, rest).unwrap_or(rest.len())].to_vec()
+        })
+        .collect()
+}

@@ -1,0 +1,1 @@
+//! Mach-O reading, editing and signing (filled by the Mach-O work).

@@ -1,0 +1,338 @@
+//! Safe writes. After any shenzi command a file holds either its old content or its complete new
+//! content, never a mix, and on any error the input is byte-identical.
+//!
+//! Two ways to get there:
+//! - **Journaled in place** (an edit of the file itself): the original bytes of every range about
+//!   to change, and the old length, go to an undo journal beside the file (fsync'd) before the
+//!   file is touched; the new bytes are written, the result is verified, and the journal removed.
+//!   If the process dies in between, the next shenzi run that opens the file restores it from the
+//!   journal. This keeps a one-rpath edit of a 256 MiB library at a few kilobytes of I/O.
+//! - **Replace** (`--output`, whole-file rewrites, or a running executable that cannot be opened
+//!   for writing): a temporary file in the target's directory, fsync, verify, rename over the
+//!   target. Temporary files left by killed runs are removed by later runs.
+//!
+//! Symlinks are followed: the target of the link is edited and the link stays a link.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write as _};
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use memmap2::Mmap;
+
+/// A file opened for editing: its real path and a read-only view of its bytes.
+pub struct Input {
+    pub real: PathBuf,
+    map: Option<Mmap>,
+}
+
+impl Input {
+    pub fn bytes(&self) -> &[u8] {
+        self.map.as_deref().unwrap_or(&[])
+    }
+}
+
+/// Maps `path` (after restoring it from any journal an interrupted run left).
+pub fn open(path: &Path) -> Result<Input> {
+    let real =
+        fs::canonicalize(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    recover(&real)?;
+    let file = File::open(&real).with_context(|| format!("{}: cannot open", path.display()))?;
+    let meta = file
+        .metadata()
+        .with_context(|| format!("{}: cannot stat", path.display()))?;
+    if !meta.is_file() {
+        bail!("{}: not a regular file", path.display());
+    }
+    // SAFETY: the map is read-only; shenzi writes this file only through the journal below, after
+    // every read of the map for that edit has happened.
+    let map = if meta.len() == 0 {
+        None
+    } else {
+        Some(
+            unsafe { Mmap::map(&file) }
+                .with_context(|| format!("{}: cannot map", path.display()))?,
+        )
+    };
+    Ok(Input { real, map })
+}
+
+/// What to do to a file.
+pub enum Change<'a> {
+    /// Write these ranges and set this length.
+    Patch {
+        new_len: u64,
+        writes: Vec<(u64, &'a [u8])>,
+    },
+    /// Replace the whole content.
+    Whole(&'a [u8]),
+}
+
+/// Checks the bytes that would replace the file; an error aborts the write.
+pub type Verify<'v> = &'v dyn Fn(&[u8]) -> Result<()>;
+
+/// Applies `change` to `input` (or writes the result to `output`), verified, crash-safe.
+pub fn commit(input: Input, change: Change, output: Option<&Path>, verify: Verify) -> Result<()> {
+    match (output, &change) {
+        (None, Change::Patch { new_len, writes }) => {
+            if writes.is_empty() && *new_len == input.bytes().len() as u64 {
+                return Ok(());
+            }
+            match in_place(&input, *new_len, writes, verify) {
+                Err(e) if is_text_busy(&e) => replace(&input, &input.real.clone(), change, verify),
+                r => r,
+            }
+        }
+        (None, Change::Whole(_)) => replace(&input, &input.real.clone(), change, verify),
+        (Some(out), _) => {
+            let target = match fs::canonicalize(out) {
+                Ok(p) => p,
+                Err(_) => out.to_path_buf(),
+            };
+            replace(&input, &target, change, verify)
+        }
+    }
+}
+
+fn is_text_busy(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<std::io::Error>()
+        .and_then(|io| io.raw_os_error())
+        == Some(libc::ETXTBSY)
+}
+
+fn journal_path(real: &Path) -> PathBuf {
+    let name = real
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    real.with_file_name(format!(".{name}.shenzi-journal"))
+}
+
+const MAGIC: &[u8; 16] = b"shenzi-undo-v1\n\0";
+
+/// FNV-1a, enough to tell a complete journal from a torn one.
+fn checksum(data: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in data {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+fn sync_dir(path: &Path) {
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+}
+
+fn in_place(input: &Input, new_len: u64, writes: &[(u64, &[u8])], verify: Verify) -> Result<()> {
+    let real = &input.real;
+    let old = input.bytes();
+    let old_len = old.len() as u64;
+    let meta = fs::metadata(real)?;
+
+    // Undo journal: identity of the file, old length, original bytes of every range.
+    let mut j = Vec::new();
+    j.extend_from_slice(MAGIC);
+    for v in [meta.dev(), meta.ino(), old_len, writes.len() as u64] {
+        j.extend_from_slice(&v.to_le_bytes());
+    }
+    for (off, bytes) in writes {
+        let end = (off + bytes.len() as u64).min(old_len);
+        let orig = if *off < end {
+            &old[*off as usize..end as usize]
+        } else {
+            &[][..]
+        };
+        j.extend_from_slice(&off.to_le_bytes());
+        j.extend_from_slice(&(orig.len() as u64).to_le_bytes());
+        j.extend_from_slice(orig);
+    }
+    let sum = checksum(&j);
+    j.extend_from_slice(&sum.to_le_bytes());
+
+    let file = OpenOptions::new().write(true).open(real).map_err(|e| {
+        if e.raw_os_error() == Some(libc::ETXTBSY) {
+            anyhow::Error::new(e)
+        } else {
+            anyhow::Error::new(e).context(format!("{}: cannot open for writing", real.display()))
+        }
+    })?;
+    let jpath = journal_path(real);
+    {
+        let mut jf = File::create(&jpath)
+            .with_context(|| format!("{}: cannot create journal", jpath.display()))?;
+        jf.write_all(&j)?;
+        jf.sync_all()?;
+    }
+    sync_dir(&jpath);
+
+    let apply = || -> Result<()> {
+        for (off, bytes) in writes {
+            file.write_all_at(bytes, *off)?;
+        }
+        if new_len != old_len {
+            file.set_len(new_len)?;
+        }
+        file.sync_all()?;
+        let check = File::open(real)?;
+        // SAFETY: read-only map of the file just written; nothing else writes it meanwhile.
+        let map = unsafe { Mmap::map(&check) }?;
+        verify(&map)
+    };
+    match apply() {
+        Ok(()) => {
+            fs::remove_file(&jpath).ok();
+            sync_dir(&jpath);
+            Ok(())
+        }
+        Err(e) => {
+            rollback(real, &j).with_context(|| {
+                format!(
+                    "{}: restoring the original failed; the journal {} is kept",
+                    real.display(),
+                    jpath.display()
+                )
+            })?;
+            fs::remove_file(&jpath).ok();
+            Err(e.context(format!("{}: write failed, file restored", real.display())))
+        }
+    }
+}
+
+/// Parses a complete undo journal and writes the original bytes back.
+fn rollback(real: &Path, j: &[u8]) -> Result<()> {
+    let u64_at = |at: usize| -> Result<u64> {
+        let b = j.get(at..at + 8).context("short journal")?;
+        Ok(u64::from_le_bytes(b.try_into()?))
+    };
+    let old_len = u64_at(32)?;
+    let count = u64_at(40)?;
+    let file = OpenOptions::new().write(true).open(real)?;
+    let mut at = 48usize;
+    for _ in 0..count {
+        let off = u64_at(at)?;
+        let len = u64_at(at + 8)? as usize;
+        let bytes = j.get(at + 16..at + 16 + len).context("short journal")?;
+        file.write_all_at(bytes, off)?;
+        at += 16 + len;
+    }
+    file.set_len(old_len)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// Restores `real` from a journal left by an interrupted run, if any.
+fn recover(real: &Path) -> Result<()> {
+    let jpath = journal_path(real);
+    let mut data = Vec::new();
+    match File::open(&jpath) {
+        Ok(mut f) => f.read_to_end(&mut data)?,
+        Err(_) => return Ok(()),
+    };
+    let valid = data.len() >= 56 && data.starts_with(MAGIC) && {
+        let (body, sum) = data.split_at(data.len() - 8);
+        checksum(body).to_le_bytes() == sum
+    };
+    if valid {
+        let meta = fs::metadata(real)?;
+        let dev = u64::from_le_bytes(data[16..24].try_into()?);
+        let ino = u64::from_le_bytes(data[24..32].try_into()?);
+        if dev == meta.dev() && ino == meta.ino() {
+            rollback(real, &data[..data.len() - 8])?;
+            eprintln!(
+                "shenzi: {}: restored from the journal of an interrupted edit",
+                real.display()
+            );
+        }
+    }
+    // A torn journal means the file was never touched.
+    fs::remove_file(&jpath)
+        .with_context(|| format!("{}: cannot remove stale journal", jpath.display()))?;
+    sync_dir(&jpath);
+    Ok(())
+}
+
+fn temp_prefix(target: &Path) -> String {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!(".{name}.shenzi-tmp.")
+}
+
+/// Removes temporary files of `target` whose writer process is gone.
+fn clean_stale_temps(target: &Path) {
+    let Some(dir) = target.parent() else { return };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = temp_prefix(target);
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(&prefix)
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: kill with signal 0 only checks whether the process exists.
+        let alive = unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        if !alive {
+            fs::remove_file(e.path()).ok();
+        }
+    }
+}
+
+fn replace(input: &Input, target: &Path, change: Change, verify: Verify) -> Result<()> {
+    clean_stale_temps(target);
+    let temp = target.with_file_name(format!("{}{}", temp_prefix(target), std::process::id()));
+    let result = (|| -> Result<()> {
+        match &change {
+            Change::Patch { new_len, writes } => {
+                fs::copy(&input.real, &temp)
+                    .with_context(|| format!("{}: cannot create", temp.display()))?;
+                let f = OpenOptions::new().write(true).open(&temp)?;
+                for (off, bytes) in writes {
+                    f.write_all_at(bytes, *off)?;
+                }
+                f.set_len(*new_len)?;
+                f.sync_all()?;
+            }
+            Change::Whole(bytes) => {
+                let mut f = File::create(&temp)
+                    .with_context(|| format!("{}: cannot create", temp.display()))?;
+                f.write_all(bytes)?;
+                f.set_permissions(fs::metadata(&input.real)?.permissions())?;
+                f.sync_all()?;
+            }
+        }
+        let check = File::open(&temp)?;
+        // SAFETY: read-only map of our own temporary file.
+        let map = unsafe { Mmap::map(&check) }?;
+        verify(&map)?;
+        fs::rename(&temp, target)
+            .with_context(|| format!("{}: cannot replace", target.display()))?;
+        sync_dir(target);
+        Ok(())
+    })();
+    if result.is_err() {
+        fs::remove_file(&temp).ok();
+    }
+    result
+}

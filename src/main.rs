@@ -1,0 +1,34 @@
+//! `shenzi`: a binary rewriter (ELF, Mach-O) and Python application bundler.
+//!
+//! One binary, several personalities chosen by the name it is called by (argv[0]): `patchelf`
+//! and `install_name_tool` speak those tools' grammars; anything else is the `shenzi` CLI.
+
+mod bundle;
+mod cli;
+mod codesign;
+mod fileio;
+mod install_name_tool;
+mod macho_patch;
+mod observe;
+mod patch;
+mod patchelf;
+mod probe;
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let prog = args
+        .first()
+        .and_then(|a| Path::new(a).file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let rest = args.get(1..).unwrap_or(&[]).to_vec();
+    match prog.as_str() {
+        "patchelf" => patchelf::main(rest),
+        "install_name_tool" => install_name_tool::main(rest),
+        _ => cli::main(args),
+    }
+}

@@ -1,0 +1,26 @@
+//! Answers shrink-rpath's question from the file system: does this directory hold that library,
+//! built for the same machine?
+
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
+pub struct FsProbe;
+
+impl shenzi_elf::LibraryProbe for FsProbe {
+    fn has_library(&self, dir: &[u8], name: &[u8], machine: u16) -> bool {
+        let mut p = PathBuf::from(std::ffi::OsStr::from_bytes(dir));
+        p.push(std::ffi::OsStr::from_bytes(name));
+        let mut head = [0u8; 64];
+        let Ok(mut f) = std::fs::File::open(&p) else {
+            return false;
+        };
+        let Ok(n) = f.read(&mut head) else {
+            return false;
+        };
+        match shenzi_elf::Ehdr::parse(&head[..n]) {
+            Ok((_, h)) => h.e_machine == machine,
+            Err(_) => false,
+        }
+    }
+}
