@@ -1,0 +1,166 @@
+//! Helpers shared by the integration tests: the corpus, running commands, oracles.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+pub fn shenzi() -> &'static str {
+    env!("CARGO_BIN_EXE_shenzi")
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// In CI (`SHENZI_REQUIRE_ORACLES=1`) a missing oracle fails the test instead of skipping it.
+pub fn require_oracles() -> bool {
+    std::env::var("SHENZI_REQUIRE_ORACLES").is_ok_and(|v| v == "1")
+}
+
+pub fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Returns false (skip) when the tool is missing, or panics when oracles are required.
+pub fn oracle(tool: &str) -> bool {
+    if have(tool) {
+        return true;
+    }
+    if require_oracles() {
+        panic!("oracle `{tool}` is missing and SHENZI_REQUIRE_ORACLES=1");
+    }
+    eprintln!("skipping: `{tool}` not installed");
+    false
+}
+
+/// One built corpus variant.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    pub name: String,
+    pub arch: String,
+    pub runner: Vec<String>,
+    pub expected: String,
+    pub dir: PathBuf,
+}
+
+pub fn corpus_dir() -> PathBuf {
+    root().join("target/corpus/elf")
+}
+
+/// Builds the ELF corpus once per test process (cached on disk by the manifest's presence).
+pub fn corpus() -> &'static [Variant] {
+    static CORPUS: OnceLock<Vec<Variant>> = OnceLock::new();
+    CORPUS.get_or_init(|| {
+        let dir = corpus_dir();
+        let manifest = dir.join("manifest.tsv");
+        let stale = std::fs::metadata(&manifest)
+            .and_then(|m| m.modified())
+            .ok()
+            .zip(
+                std::fs::metadata(root().join("corpus/elf/build.sh"))
+                    .and_then(|m| m.modified())
+                    .ok(),
+            )
+            .is_none_or(|(built, script)| script > built);
+        if stale {
+            let lock = dir.with_extension("lock");
+            std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+            // Several test binaries may start at once: one builds, the others wait on the lock.
+            let status = Command::new("flock")
+                .arg(&lock)
+                .arg("bash")
+                .arg(root().join("corpus/elf/build.sh"))
+                .arg(&dir)
+                .status()
+                .expect("run corpus/elf/build.sh");
+            assert!(status.success(), "corpus build failed");
+        }
+        let text = std::fs::read_to_string(&manifest).expect("corpus manifest");
+        text.lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                Variant {
+                    name: f[0].into(),
+                    arch: f[1].into(),
+                    runner: f[2].split_whitespace().map(String::from).collect(),
+                    expected: f[3].into(),
+                    dir: dir.join(f[0]),
+                }
+            })
+            .collect()
+    })
+}
+
+pub fn variant(name: &str) -> Option<Variant> {
+    let v = corpus().iter().find(|v| v.name == name).cloned();
+    if v.is_none() {
+        if require_oracles() {
+            panic!("corpus variant {name} was not built (missing toolchain?) and SHENZI_REQUIRE_ORACLES=1");
+        }
+        eprintln!("skipping: corpus variant {name} not built");
+    }
+    v
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs shenzi with arguments; returns the output.
+pub fn shenzi_run(args: &[&str]) -> Output {
+    run(Command::new(shenzi()).args(args))
+}
+
+/// Copies a directory tree.
+pub fn copy_tree(from: &Path, to: &Path) {
+    let st = run(Command::new("cp").arg("-a").arg(from).arg(to));
+    assert!(st.status.success(), "cp -a failed: {}", stderr(&st));
+}
+
+/// The prefix of binutils for an architecture (`""` for the host).
+pub fn binutils_prefix(arch: &str) -> &'static str {
+    match arch {
+        "aarch64" => "aarch64-linux-gnu-",
+        "i686" => "i686-linux-gnu-",
+        "ppc64" => "powerpc64-linux-gnu-",
+        _ => "",
+    }
+}
+
+/// Runs `prog` of a variant (through qemu for foreign architectures).
+pub fn run_prog(v: &Variant, prog: &Path) -> Output {
+    let mut cmd = if v.runner.is_empty() {
+        Command::new(prog)
+    } else {
+        let mut c = Command::new(&v.runner[0]);
+        c.args(&v.runner[1..]).arg(prog);
+        c
+    };
+    run(cmd.env_remove("LD_LIBRARY_PATH"))
+}
+
+pub fn readelf_d(path: &Path) -> String {
+    let o = run(Command::new("readelf").arg("-dW").arg(path));
+    assert!(
+        o.status.success(),
+        "readelf -d failed on {}: {}",
+        path.display(),
+        stderr(&o)
+    );
+    stdout(&o)
+}
