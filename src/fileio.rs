@@ -191,8 +191,9 @@ fn in_place(input: &Input, new_len: u64, writes: &[(u64, &[u8])], verify: Verify
     };
     match apply() {
         Ok(()) => {
+            // Not synced: if the removal is lost in a crash, the next run undoes a complete edit,
+            // which still leaves a consistent file.
             fs::remove_file(&jpath).ok();
-            sync_dir(&jpath);
             Ok(())
         }
         Err(e) => {

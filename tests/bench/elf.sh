@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ELF rpath-edit benchmark against patchelf, measured in the same run.
 #
-# Builds a 256 MiB shared library, then times (median of N runs, each on a fresh, synced copy):
+# Builds a 256 MiB shared library, then times (median of N runs, each on a fresh, synced copy;
+# peak RSS from GNU time):
 #   1. an rpath edit that fits in place   (target: shenzi >= 100x faster, peak RSS < 16 MiB)
 #   2. an rpath edit that must grow       (target: shenzi >=   5x faster, peak RSS < 32 MiB)
 # and prints the ratios. Usage: tests/bench/elf.sh [RUNS]   (needs gcc, patchelf, GNU time)
@@ -25,35 +26,43 @@ echo "input: libbig.so, $((size >> 20)) MiB"
 
 long=$(for i in $(seq 1 150); do printf '/opt/bench/long/rpath/entry/%03d:' "$i"; done)x
 
-# measure LABEL RPATH CMD...  -> prints "median_seconds max_rss_kib"
-measure() {
-    local rpath=$1; shift
-    local times=() rss=0
-    for _ in $(seq 1 "$runs"); do
-        cp "$work/libbig.so" "$work/t.so"
-        sync "$work/t.so"
-        local t0 t1
-        t0=$(date +%s%N)
-        /usr/bin/time -f %M -o "$work/rss" "$@" "$rpath" "$work/t.so" > /dev/null
-        t1=$(date +%s%N)
-        times+=($(( t1 - t0 )))
-        local r; r=$(cat "$work/rss"); [ "$r" -gt "$rss" ] && rss=$r
-        case "$(readelf -d "$work/t.so")" in *"$rpath"*) ;; *) echo "FAILED: rpath not set by $1" >&2; exit 1;; esac
-    done
-    local median
-    median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
-    echo "$median $rss"
-}
+# Times each tool on fresh, synced copies (copying is not timed) and reports median wall time
+# and peak RSS (from wait4) of the tool's process.
+python3 - "$work" "$runs" "$shenzi" "$long" <<'PY'
+import os, shutil, subprocess, sys, time
 
-report() {
-    local label=$1 target_ratio=$2 target_rss=$3 rpath=$4
-    read -r pt prss < <(measure "$rpath" patchelf --set-rpath)
-    read -r st srss < <(measure "$rpath" "$shenzi" patch --rpath)
-    local ratio; ratio=$(awk -v a="$pt" -v b="$st" 'BEGIN { printf "%.1f", a / b }')
-    printf '%-22s patchelf %8.2f ms %7d KiB | shenzi %8.2f ms %6d KiB | %6sx faster (target >= %sx), shenzi RSS %s (target < %d MiB)\n' \
-        "$label" "$(awk -v t="$pt" 'BEGIN{print t/1e6}')" "$prss" "$(awk -v t="$st" 'BEGIN{print t/1e6}')" "$srss" "$ratio" "$target_ratio" \
-        "$(awk -v r="$srss" -v m="$target_rss" 'BEGIN { print (r < m * 1024) ? "ok" : "OVER" }')" "$target_rss"
-}
+work, runs, shenzi, long = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+src, dst = os.path.join(work, "libbig.so"), os.path.join(work, "t.so")
 
-report "rpath edit, in place" 100 16 '/opt/short'
-report "rpath edit, grows" 5 32 "$long"
+def measure(cmd, rpath):
+    times, rss = [], 0
+    for _ in range(runs):
+        shutil.copyfile(src, dst)
+        os.sync()
+        t0 = time.perf_counter()
+        status = subprocess.run(cmd + [rpath, dst], stdout=subprocess.DEVNULL).returncode
+        times.append(time.perf_counter() - t0)
+        if status != 0:
+            sys.exit(f"FAILED: {cmd[0]} exited with {status}")
+        # Peak RSS from a separate run under GNU time (a forked Python would count its own pages).
+        shutil.copyfile(src, dst)
+        os.sync()
+        rss_file = os.path.join(work, "rss")
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file] + cmd + [rpath, dst], stdout=subprocess.DEVNULL, check=True)
+        rss = max(rss, int(open(rss_file).read().split()[-1]))
+        out = subprocess.run(["readelf", "-d", dst], capture_output=True, text=True).stdout
+        if rpath not in out:
+            sys.exit(f"FAILED: {cmd[0]} did not set the rpath")
+    times.sort()
+    return times[len(times) // 2], rss
+
+def report(label, target_ratio, target_rss_mib, rpath):
+    pt, prss = measure(["patchelf", "--set-rpath"], rpath)
+    st, srss = measure([shenzi, "patch", "--rpath"], rpath)
+    ok = "ok" if srss < target_rss_mib * 1024 else "OVER"
+    print(f"{label:<22} patchelf {pt*1e3:8.2f} ms {prss:7d} KiB | shenzi {st*1e3:7.2f} ms {srss:6d} KiB | "
+          f"{pt/st:6.1f}x faster (target >= {target_ratio}x) | shenzi peak RSS {ok} (target < {target_rss_mib} MiB)")
+
+report("rpath edit, in place", 100, 16, "/opt/short")
+report("rpath edit, grows", 5, 32, long)
+PY
