@@ -333,7 +333,15 @@ fn patch_file(file: &Path, o: &Opts) -> Result<()> {
         force_rpath: o.force_rpath,
         remove_needed: o.remove_needed.clone(),
         replace_needed: o.replace_needed.clone(),
-        add_needed: o.add_needed.clone(),
+        // patchelf puts its (sorted) set of additions first, in order; the engine puts each
+        // addition first, so hand them over in reverse.
+        add_needed: {
+            let mut v = o.add_needed.clone();
+            v.sort();
+            v.dedup();
+            v.reverse();
+            v
+        },
         no_default_lib: o.no_default_lib,
         add_debug_tag: o.add_debug_tag,
         os_abi: o.set_os_abi.as_deref().map(parse_os_abi).transpose()?,

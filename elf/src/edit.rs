@@ -335,22 +335,13 @@ impl Target {
                 }
             }
         }
-        let mut at = 0;
+        // Each addition goes first, so adding several in one call equals adding them one by one.
         for name in &edits.add_needed {
             if self.strings(DT_NEEDED).any(|s| s == name) {
                 continue;
             }
-            self.entries.insert(
-                at,
-                Entry {
-                    tag: DT_NEEDED,
-                    val: Val::Str {
-                        s: name.clone(),
-                        orig: None,
-                    },
-                },
-            );
-            at += 1;
+            let val = Val::Str { s: name.clone(), orig: None };
+            self.entries.insert(0, Entry { tag: DT_NEEDED, val });
         }
     }
 }
