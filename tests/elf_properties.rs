@@ -134,7 +134,7 @@ proptest! {
         // replaced name added again, or a replacement target that is also removed).
         let idempotent = e.replace_needed.iter().all(|(a, b)| {
             !e.add_needed.contains(a) && !e.remove_needed.contains(b) && !e.replace_needed.iter().any(|(x, _)| x == b)
-        });
+        }) && e.remove_needed.iter().all(|r| !e.add_needed.contains(r));
         prop_assume!(idempotent);
         let again = shenzi_elf::plan(&Elf::parse(&out).unwrap(), &e, &Options::default(), None).unwrap();
         prop_assert!(again.is_noop(), "second application changed: {:?}", again.plan.steps);
