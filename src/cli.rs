@@ -19,7 +19,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Edit rpaths, needed libraries, sonames/ids and interpreters of ELF and Mach-O files.
-    Patch(crate::patch::Args),
+    Patch(Box<crate::patch::Args>),
     /// Behave exactly like `patchelf` (0.18 grammar and output).
     #[command(disable_help_flag = true)]
     Patchelf {
@@ -43,7 +43,7 @@ enum Command {
 pub fn main(args: Vec<OsString>) -> ExitCode {
     let cli = Cli::parse_from(args);
     let result = match cli.command {
-        Command::Patch(a) => crate::patch::run(a),
+        Command::Patch(a) => crate::patch::run(*a),
         Command::Patchelf { args } => return crate::patchelf::main(args),
         Command::InstallNameTool { args } => return crate::install_name_tool::main(args),
         Command::Codesign(a) => crate::codesign::run(a),

@@ -134,13 +134,9 @@ fn sync_dir(path: &Path) {
     }
 }
 
-fn in_place(input: &Input, new_len: u64, writes: &[(u64, &[u8])], verify: Verify) -> Result<()> {
-    let real = &input.real;
-    let old = input.bytes();
+/// Undo journal: identity of the file, old length, original bytes of every range, checksum.
+fn undo_journal(meta: &fs::Metadata, old: &[u8], writes: &[(u64, &[u8])]) -> Vec<u8> {
     let old_len = old.len() as u64;
-    let meta = fs::metadata(real)?;
-
-    // Undo journal: identity of the file, old length, original bytes of every range.
     let mut j = Vec::new();
     j.extend_from_slice(MAGIC);
     for v in [meta.dev(), meta.ino(), old_len, writes.len() as u64] {
@@ -159,6 +155,15 @@ fn in_place(input: &Input, new_len: u64, writes: &[(u64, &[u8])], verify: Verify
     }
     let sum = checksum(&j);
     j.extend_from_slice(&sum.to_le_bytes());
+    j
+}
+
+fn in_place(input: &Input, new_len: u64, writes: &[(u64, &[u8])], verify: Verify) -> Result<()> {
+    let real = &input.real;
+    let old = input.bytes();
+    let old_len = old.len() as u64;
+    let meta = fs::metadata(real)?;
+    let j = undo_journal(&meta, old, writes);
 
     let file = OpenOptions::new().write(true).open(real).map_err(|e| {
         if e.raw_os_error() == Some(libc::ETXTBSY) {
@@ -336,4 +341,117 @@ fn replace(input: &Input, target: &Path, change: Change, verify: Verify) -> Resu
         fs::remove_file(&temp).ok();
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edit(path: &Path, new_len: u64, writes: Vec<(u64, &[u8])>, verify: Verify) -> Result<()> {
+        let input = open(path)?;
+        commit(input, Change::Patch { new_len, writes }, None, verify)
+    }
+
+    #[test]
+    fn interrupted_edit_is_undone_by_the_next_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("lib.so");
+        let original: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        fs::write(&f, &original).unwrap();
+        // What a run killed after its journal was written, half-way through its writes, leaves.
+        let meta = fs::metadata(&f).unwrap();
+        let writes: Vec<(u64, &[u8])> = vec![(100, b"new bytes"), (9_990, b"past the old end")];
+        fs::write(
+            journal_path(&fs::canonicalize(&f).unwrap()),
+            undo_journal(&meta, &original, &writes),
+        )
+        .unwrap();
+        let file = OpenOptions::new().write(true).open(&f).unwrap();
+        file.write_all_at(b"new bytes", 100).unwrap();
+        file.write_all_at(b"past the old end", 9_990).unwrap();
+        drop(file);
+        assert_ne!(fs::read(&f).unwrap(), original);
+        let input = open(&f).unwrap();
+        assert_eq!(input.bytes(), &original[..], "open() restores the original");
+        assert!(!journal_path(&input.real).exists(), "journal removed");
+    }
+
+    #[test]
+    fn torn_journal_is_discarded_without_touching_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("prog");
+        fs::write(&f, b"0123456789").unwrap();
+        let meta = fs::metadata(&f).unwrap();
+        let j = undo_journal(&meta, b"0123456789", &[(2, b"xx")]);
+        fs::write(
+            journal_path(&fs::canonicalize(&f).unwrap()),
+            &j[..j.len() - 3],
+        )
+        .unwrap();
+        assert_eq!(open(&f).unwrap().bytes(), b"0123456789");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "stale journal removed"
+        );
+    }
+
+    #[test]
+    fn failed_verification_restores_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("prog");
+        fs::write(&f, b"0123456789").unwrap();
+        let err = edit(&f, 12, vec![(2, b"xx"), (10, b"yy")], &|_| {
+            anyhow::bail!("rejected")
+        })
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("rejected"));
+        assert_eq!(fs::read(&f).unwrap(), b"0123456789");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no journal left"
+        );
+        edit(&f, 12, vec![(2, b"xx"), (10, b"yy")], &|b| {
+            anyhow::ensure!(b == b"01xx456789yy");
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(fs::read(&f).unwrap(), b"01xx456789yy");
+    }
+
+    #[test]
+    fn output_path_keeps_mode_and_cleans_stale_temps() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("prog");
+        fs::write(&f, b"0123456789").unwrap();
+        fs::set_permissions(&f, fs::Permissions::from_mode(0o751)).unwrap();
+        let out = dir.path().join("out");
+        // A temp file of a writer that no longer exists (pid far above pid_max).
+        fs::write(dir.path().join(".out.shenzi-tmp.99999999"), b"junk").unwrap();
+        let input = open(&f).unwrap();
+        commit(
+            input,
+            Change::Patch {
+                new_len: 10,
+                writes: vec![(0, b"ab")],
+            },
+            Some(&out),
+            &|_| Ok(()),
+        )
+        .unwrap();
+        assert_eq!(fs::read(&out).unwrap(), b"ab23456789");
+        assert_eq!(
+            fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+            0o751
+        );
+        assert_eq!(fs::read(&f).unwrap(), b"0123456789");
+        let names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
 }

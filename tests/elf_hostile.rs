@@ -23,7 +23,8 @@ fn edits() -> EditSet {
 fn exercise(data: &[u8]) -> Result<(), String> {
     let elf = Elf::parse(data).map_err(|e| e.to_string())?;
     let _ = shenzi_elf::Summary::of(&elf);
-    let rw = shenzi_elf::plan(&elf, &edits(), &Options::default(), None).map_err(|e| e.to_string())?;
+    let rw =
+        shenzi_elf::plan(&elf, &edits(), &Options::default(), None).map_err(|e| e.to_string())?;
     let out = rw.output(data);
     Elf::parse(&out).map_err(|e| format!("output does not parse: {e}"))?;
     Ok(())
@@ -42,17 +43,30 @@ fn boundaries(data: &[u8]) -> Vec<usize> {
         b.push(elf.ehdr.e_shoff + i * c.shdr_size());
     }
     for p in &elf.phdrs {
-        b.extend([p.p_offset, p.p_offset + p.p_filesz / 2, p.p_offset + p.p_filesz.saturating_sub(1), p.p_offset + p.p_filesz]);
+        b.extend([
+            p.p_offset,
+            p.p_offset + p.p_filesz / 2,
+            p.p_offset + p.p_filesz.saturating_sub(1),
+            p.p_offset + p.p_filesz,
+        ]);
     }
     for s in &elf.shdrs {
-        b.extend([s.sh_offset, s.sh_offset + s.sh_size / 2, s.sh_offset + s.sh_size]);
+        b.extend([
+            s.sh_offset,
+            s.sh_offset + s.sh_size / 2,
+            s.sh_offset + s.sh_size,
+        ]);
     }
     if let Some(d) = &elf.dynamic {
         for i in 0..d.capacity {
             b.push(d.offset + i * c.dyn_size() + c.word());
         }
     }
-    let mut v: Vec<usize> = b.into_iter().filter(|&x| (x as usize) < data.len()).map(|x| x as usize).collect();
+    let mut v: Vec<usize> = b
+        .into_iter()
+        .filter(|&x| (x as usize) < data.len())
+        .map(|x| x as usize)
+        .collect();
     v.sort_unstable();
     v.dedup();
     v
@@ -75,7 +89,14 @@ fn hostile(data: &[u8]) -> Vec<(String, Vec<u8>)> {
         d[at..at + size].copy_from_slice(&bytes);
     };
     let mut out = Vec::new();
-    let huge = [u64::MAX, u64::MAX / 2, data.len() as u64, data.len() as u64 - 1, 0x7fff_ffff, 0];
+    let huge = [
+        u64::MAX,
+        u64::MAX / 2,
+        data.len() as u64,
+        data.len() as u64 - 1,
+        0x7fff_ffff,
+        0,
+    ];
     let e_phoff = 24 + w;
     let e_shoff = 24 + 2 * w;
     let e_phnum = 24 + 3 * w + 8;
@@ -99,7 +120,11 @@ fn hostile(data: &[u8]) -> Vec<(String, Vec<u8>)> {
     // Every program header's offset and size.
     for (i, _) in elf.phdrs.iter().enumerate() {
         let base = elf.ehdr.e_phoff as usize + i * c.phdr_size() as usize;
-        let (off_at, filesz_at) = if c.is64() { (base + 8, base + 32) } else { (base + 4, base + 16) };
+        let (off_at, filesz_at) = if c.is64() {
+            (base + 8, base + 32)
+        } else {
+            (base + 4, base + 16)
+        };
         for &h in &huge {
             let mut d = data.to_vec();
             put(&mut d, off_at, h, w);
@@ -143,9 +168,17 @@ fn hostile(data: &[u8]) -> Vec<(String, Vec<u8>)> {
     // Version records that loop onto themselves or point outside.
     for v in &elf.verneed {
         let rec = (v.field - 4) as usize;
-        for (what, val) in [("vn_next=0 loop", 0u64), ("vn_next huge", 0xffff_fff0), ("vn_aux huge", 0xffff_fff0)] {
+        for (what, val) in [
+            ("vn_next=0 loop", 0u64),
+            ("vn_next huge", 0xffff_fff0),
+            ("vn_aux huge", 0xffff_fff0),
+        ] {
             let mut d = data.to_vec();
-            let at = if what.starts_with("vn_aux") { rec + 8 } else { rec + 12 };
+            let at = if what.starts_with("vn_aux") {
+                rec + 8
+            } else {
+                rec + 12
+            };
             put(&mut d, at, val, 4);
             out.push((what.into(), d));
         }
@@ -167,9 +200,18 @@ fn hostile(data: &[u8]) -> Vec<(String, Vec<u8>)> {
 
 fn seeds() -> Vec<(String, Vec<u8>)> {
     let mut s = Vec::new();
-    for (name, file) in [("pie", "prog"), ("pie", "lib/libdemo.so"), ("i686", "prog"), ("ppc64", "prog"), ("nopie", "prog")] {
+    for (name, file) in [
+        ("pie", "prog"),
+        ("pie", "lib/libdemo.so"),
+        ("i686", "prog"),
+        ("ppc64", "prog"),
+        ("nopie", "prog"),
+    ] {
         if let Some(v) = variant(name) {
-            s.push((format!("{name}/{file}"), std::fs::read(v.dir.join(file)).unwrap()));
+            s.push((
+                format!("{name}/{file}"),
+                std::fs::read(v.dir.join(file)).unwrap(),
+            ));
         }
     }
     s
@@ -187,7 +229,10 @@ fn truncation_at_every_boundary_never_panics() {
         }
     }
     eprintln!("{count} truncated files");
-    assert!(count >= 200 || !require_oracles(), "only {count} truncation cases");
+    assert!(
+        count >= 200 || !require_oracles(),
+        "only {count} truncation cases"
+    );
 }
 
 #[test]
@@ -198,7 +243,11 @@ fn hostile_fields_never_panic() {
             let start = Instant::now();
             let r = std::panic::catch_unwind(|| exercise(&bad));
             assert!(r.is_ok(), "{name} with {what}: panic");
-            assert!(start.elapsed() < Duration::from_secs(1), "{name} with {what}: took {:?}", start.elapsed());
+            assert!(
+                start.elapsed() < Duration::from_secs(1),
+                "{name} with {what}: took {:?}",
+                start.elapsed()
+            );
             count += 1;
         }
     }
@@ -208,7 +257,9 @@ fn hostile_fields_never_panic() {
 /// Through the CLI: a clear error naming the file, exit code 1, file byte-identical.
 #[test]
 fn cli_reports_bad_input_and_leaves_it_unchanged() {
-    let Some((_, data)) = seeds().into_iter().next() else { return };
+    let Some((_, data)) = seeds().into_iter().next() else {
+        return;
+    };
     let scratch = tempfile::tempdir().unwrap();
     let mut cases: Vec<(String, Vec<u8>)> = hostile(&data)
         .into_iter()
@@ -226,11 +277,27 @@ fn cli_reports_bad_input_and_leaves_it_unchanged() {
         std::fs::write(&f, bad).unwrap();
         let rpath = "x".repeat(3000);
         let o = run(Command::new(shenzi())
-            .args(["patch", "--rpath", &rpath, "--add-needed", "libextra.so", "--set-soname", "libsoname.so"])
+            .args([
+                "patch",
+                "--rpath",
+                &rpath,
+                "--add-needed",
+                "libextra.so",
+                "--set-soname",
+                "libsoname.so",
+            ])
             .arg(&f));
-        assert_eq!(o.status.code(), Some(1), "{what}: exit code; stderr: {}", stderr(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{what}: exit code; stderr: {}",
+            stderr(&o)
+        );
         let msg = stderr(&o);
-        assert!(msg.contains(f.to_str().unwrap()), "{what}: message does not name the file: {msg}");
+        assert!(
+            msg.contains(f.to_str().unwrap()),
+            "{what}: message does not name the file: {msg}"
+        );
         assert!(!msg.contains("panicked"), "{what}: {msg}");
         assert_eq!(&std::fs::read(&f).unwrap(), bad, "{what}: file changed");
         let leftovers: Vec<_> = std::fs::read_dir(scratch.path())

@@ -26,10 +26,18 @@ fn op() -> impl Strategy<Value = Op> {
         "lib[a-z]{1,40}\\.so(\\.[0-9])?",
     ];
     prop_oneof![
-        prop_oneof!["[a-z/$]{0,20}", "(/[a-z0-9]{1,30}){1,150}"].prop_map(|s| Op::Rpath(format!("$ORIGIN/lib:{s}"))),
+        prop_oneof!["[a-z/$]{0,20}", "(/[a-z0-9]{1,30}){1,150}"]
+            .prop_map(|s| Op::Rpath(format!("$ORIGIN/lib:{s}"))),
         name.clone().prop_map(Op::AddNeeded),
         name.clone().prop_map(Op::RemoveNeeded),
-        (prop_oneof![Just("libdemo.so".to_string()), Just("libm.so.6".to_string()), name.clone()], name.clone())
+        (
+            prop_oneof![
+                Just("libdemo.so".to_string()),
+                Just("libm.so.6".to_string()),
+                name.clone()
+            ],
+            name.clone()
+        )
             .prop_map(|(a, b)| Op::ReplaceNeeded(a, b)),
         "lib[a-z]{1,60}\\.so".prop_map(Op::Soname),
     ]
@@ -42,7 +50,9 @@ fn edit_set(ops: &[Op]) -> EditSet {
             Op::Rpath(s) => e.rpath = vec![RpathOp::Set(s.as_bytes().to_vec())],
             Op::AddNeeded(s) => e.add_needed.push(s.as_bytes().to_vec()),
             Op::RemoveNeeded(s) => e.remove_needed.push(s.as_bytes().to_vec()),
-            Op::ReplaceNeeded(a, b) => e.replace_needed.push((a.as_bytes().to_vec(), b.as_bytes().to_vec())),
+            Op::ReplaceNeeded(a, b) => e
+                .replace_needed
+                .push((a.as_bytes().to_vec(), b.as_bytes().to_vec())),
             Op::Soname(s) => e.soname = Some(s.as_bytes().to_vec()),
         }
     }
@@ -54,14 +64,29 @@ fn singles(e: &EditSet) -> Vec<EditSet> {
     let d = EditSet::default;
     let mut v = Vec::new();
     if e.soname.is_some() {
-        v.push(EditSet { soname: e.soname.clone(), ..d() });
+        v.push(EditSet {
+            soname: e.soname.clone(),
+            ..d()
+        });
     }
     if !e.rpath.is_empty() {
-        v.push(EditSet { rpath: e.rpath.clone(), ..d() });
+        v.push(EditSet {
+            rpath: e.rpath.clone(),
+            ..d()
+        });
     }
-    v.extend(e.remove_needed.iter().map(|r| EditSet { remove_needed: vec![r.clone()], ..d() }));
-    v.extend(e.replace_needed.iter().map(|r| EditSet { replace_needed: vec![r.clone()], ..d() }));
-    v.extend(e.add_needed.iter().map(|r| EditSet { add_needed: vec![r.clone()], ..d() }));
+    v.extend(e.remove_needed.iter().map(|r| EditSet {
+        remove_needed: vec![r.clone()],
+        ..d()
+    }));
+    v.extend(e.replace_needed.iter().map(|r| EditSet {
+        replace_needed: vec![r.clone()],
+        ..d()
+    }));
+    v.extend(e.add_needed.iter().map(|r| EditSet {
+        add_needed: vec![r.clone()],
+        ..d()
+    }));
     v
 }
 
@@ -96,7 +121,9 @@ fn model(before: &Summary, e: &EditSet) -> Summary {
 
 fn apply(data: &[u8], e: &EditSet) -> Vec<u8> {
     let elf = Elf::parse(data).unwrap();
-    shenzi_elf::plan(&elf, e, &Options::default(), None).unwrap().output(data)
+    shenzi_elf::plan(&elf, e, &Options::default(), None)
+        .unwrap()
+        .output(data)
 }
 
 fn summary(data: &[u8]) -> Summary {
@@ -190,7 +217,10 @@ proptest! {
 /// A sample of random edits on the programs themselves: the outputs run.
 #[test]
 fn sampled_outputs_run() {
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases: 12, ..ProptestConfig::default() });
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 12,
+        ..ProptestConfig::default()
+    });
     let seeds = seeds();
     if seeds.is_empty() {
         return;
@@ -198,27 +228,44 @@ fn sampled_outputs_run() {
     let scratch = tempfile::tempdir().unwrap();
     let n = std::sync::atomic::AtomicUsize::new(0);
     runner
-        .run(&(0usize..14, proptest::collection::vec(op(), 1..4)), |(seed, ops)| {
-            let (v, file, data) = &seeds[seed % seeds.len()];
-            if *file != "prog" {
-                return Ok(());
-            }
-            // Keep the program loadable: only rpath edits that keep $ORIGIN/lib, and adding libextra.
-            let ops: Vec<Op> = ops
-                .into_iter()
-                .filter(|o| matches!(o, Op::Rpath(_)) || matches!(o, Op::AddNeeded(n) if n == "libextra.so"))
-                .collect();
-            let e = edit_set(&ops);
-            let out = apply(data, &e);
-            let k = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let work = scratch.path().join(format!("run{k}"));
-            copy_tree(&v.dir, &work);
-            std::fs::write(work.join("prog"), &out).unwrap();
-            let o = run_prog(v, &work.join("prog"));
-            let expect = if e.add_needed.is_empty() { v.expected.clone() } else { format!("extra:loaded\n{}", v.expected) };
-            let got = stdout(&o);
-            prop_assert_eq!(got.trim(), expect, "{} with {:?}: {}", v.name, ops, stderr(&o));
-            Ok(())
-        })
+        .run(
+            &(0usize..14, proptest::collection::vec(op(), 1..4)),
+            |(seed, ops)| {
+                let (v, file, data) = &seeds[seed % seeds.len()];
+                if *file != "prog" {
+                    return Ok(());
+                }
+                // Keep the program loadable: only rpath edits that keep $ORIGIN/lib, and adding libextra.
+                let ops: Vec<Op> = ops
+                    .into_iter()
+                    .filter(|o| {
+                        matches!(o, Op::Rpath(_))
+                            || matches!(o, Op::AddNeeded(n) if n == "libextra.so")
+                    })
+                    .collect();
+                let e = edit_set(&ops);
+                let out = apply(data, &e);
+                let k = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let work = scratch.path().join(format!("run{k}"));
+                copy_tree(&v.dir, &work);
+                std::fs::write(work.join("prog"), &out).unwrap();
+                let o = run_prog(v, &work.join("prog"));
+                let expect = if e.add_needed.is_empty() {
+                    v.expected.clone()
+                } else {
+                    format!("extra:loaded\n{}", v.expected)
+                };
+                let got = stdout(&o);
+                prop_assert_eq!(
+                    got.trim(),
+                    expect,
+                    "{} with {:?}: {}",
+                    v.name,
+                    ops,
+                    stderr(&o)
+                );
+                Ok(())
+            },
+        )
         .unwrap();
 }

@@ -245,16 +245,8 @@ impl Target {
                         .collect::<Vec<_>>(),
                 )),
                 RpathOp::Change(..) => value,
-                RpathOp::Shrink { allowed_prefixes } => match value {
-                    None => None,
-                    Some(_) => Some(shrink(
-                        &parts,
-                        &needed,
-                        allowed_prefixes,
-                        elf.ehdr.e_machine,
-                        probe,
-                    )),
-                },
+                RpathOp::Shrink { allowed_prefixes } => value
+                    .map(|_| shrink(&parts, &needed, allowed_prefixes, elf.ehdr.e_machine, probe)),
             };
         }
         let want_tag = if edits.force_rpath {
@@ -340,8 +332,17 @@ impl Target {
             if self.strings(DT_NEEDED).any(|s| s == name) {
                 continue;
             }
-            let val = Val::Str { s: name.clone(), orig: None };
-            self.entries.insert(0, Entry { tag: DT_NEEDED, val });
+            let val = Val::Str {
+                s: name.clone(),
+                orig: None,
+            };
+            self.entries.insert(
+                0,
+                Entry {
+                    tag: DT_NEEDED,
+                    val,
+                },
+            );
         }
     }
 }

@@ -156,10 +156,10 @@ impl<'e, 'a> Planner<'e, 'a> {
             strtab::place_in_place(elf.dynstr_bytes(), live.as_deref(), &dropped, &new_strings)
         };
         let capacity = elf.dynamic.as_ref().map_or(0, |d| d.capacity);
-        let dyn_fits = !self.dyn_changed || self.t.entries.len() as u64 + 1 <= capacity;
+        let dyn_fits = !self.dyn_changed || (self.t.entries.len() as u64) < capacity;
         let interp_phdr = elf.find_phdr(PT_INTERP);
         let interp_fits = match (&self.t.interpreter, interp_phdr) {
-            (Some(i), Some(p)) => i.len() as u64 + 1 <= elf.phdrs[p].p_filesz,
+            (Some(i), Some(p)) => (i.len() as u64) < elf.phdrs[p].p_filesz,
             _ => true,
         };
 

@@ -160,7 +160,7 @@ pub(crate) fn rebuild(
             continue;
         }
         let at = match orig {
-            Some(o) if o + s.len() as u64 + 1 <= keep => *o,
+            Some(o) if o + (s.len() as u64) < keep => *o,
             _ => match find(&out, s) {
                 Some(o) => o,
                 None => {
