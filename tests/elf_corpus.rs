@@ -172,6 +172,12 @@ fn dyn_entries(p: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
+fn elflint_clean(p: &Path) -> bool {
+    run(Command::new("eu-elflint").arg("--gnu-ld").arg(p))
+        .status
+        .success()
+}
+
 fn check_variant(name: &str) {
     if !oracle("readelf") {
         return;
@@ -180,6 +186,7 @@ fn check_variant(name: &str) {
     let strip = format!("{}strip", binutils_prefix(&v.arch));
     let have_strip = oracle(&strip);
     let have_patchelf = oracle("patchelf");
+    let have_elflint = oracle("eu-elflint");
     if let Some(q) = v.runner.first() {
         if !oracle(q) {
             return;
@@ -268,6 +275,16 @@ fn check_variant(name: &str) {
                 stdout(&pn).lines().collect::<Vec<_>>(),
                 needed,
                 "{ctx}: patchelf --print-needed"
+            );
+        }
+        // elfutils' strict checker finds nothing it did not already find in the input.
+        if have_elflint && elflint_clean(&v.dir.join(case.target)) {
+            let o = run(Command::new("eu-elflint").arg("--gnu-ld").arg(&target));
+            assert!(
+                o.status.success(),
+                "{ctx}: eu-elflint: {}{}",
+                stdout(&o),
+                stderr(&o)
             );
         }
         // strip keeps it working.

@@ -19,6 +19,7 @@ pub const PF_R: u32 = 4;
 
 pub const SHT_NULL: u32 = 0;
 pub const SHT_PROGBITS: u32 = 1;
+pub const SHT_SYMTAB: u32 = 2;
 pub const SHT_STRTAB: u32 = 3;
 pub const SHT_HASH: u32 = 5;
 pub const SHT_DYNAMIC: u32 = 6;

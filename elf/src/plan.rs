@@ -370,6 +370,51 @@ impl<'e, 'a> Planner<'e, 'a> {
         })
     }
 
+    /// Rewrites `st_value` of every symbol (in `.symtab` and `.dynsym`) whose section moved.
+    /// `moves` maps a section index to (old address, size, new address); `at` gives where a byte
+    /// of the input now lives (symbol tables may themselves have moved).
+    fn fix_symbols(&mut self, moves: &BTreeMap<usize, (u64, u64, u64)>, at: &dyn Fn(u64) -> u64) {
+        if moves.is_empty() {
+            return;
+        }
+        let elf = self.elf;
+        let ctx = elf.ctx;
+        let (entsize, shndx_at, value_at) = if ctx.is64() {
+            (24u64, 6usize, 8usize)
+        } else {
+            (16, 14, 4)
+        };
+        for s in elf
+            .shdrs
+            .iter()
+            .filter(|s| s.sh_type == SHT_SYMTAB || s.sh_type == SHT_DYNSYM)
+        {
+            let Ok(syms) = crate::headers::table(
+                elf.data,
+                s.sh_offset,
+                s.sh_size / entsize,
+                entsize,
+                "symbols",
+            ) else {
+                continue;
+            };
+            for (k, sym) in syms.enumerate() {
+                let shndx = ctx.u16(&sym[shndx_at..]) as usize;
+                let Some(&(old, size, new)) = moves.get(&shndx) else {
+                    continue;
+                };
+                let value = ctx.word_at(&sym[value_at..]);
+                if value < old || value > old + size {
+                    continue;
+                }
+                let mut b = Vec::new();
+                ctx.put_word(&mut b, new + (value - old));
+                self.w
+                    .put(at(s.sh_offset + k as u64 * entsize + value_at as u64), b);
+            }
+        }
+    }
+
     /// Whether section `i` may be moved: found only through things this planner updates.
     fn movable(&self, i: usize) -> bool {
         let elf = self.elf;
@@ -775,7 +820,8 @@ impl<'e, 'a> Planner<'e, 'a> {
         }
         let load = Phdr {
             p_type: PT_LOAD,
-            p_flags: PF_R | PF_W,
+            // Writable only when it holds .dynamic (the loader writes DT_DEBUG there).
+            p_flags: if dynamic_moves { PF_R | PF_W } else { PF_R },
             p_offset: base_off,
             p_vaddr: base_vaddr,
             p_paddr: base_vaddr,
@@ -802,8 +848,9 @@ impl<'e, 'a> Planner<'e, 'a> {
             }
         }
         self.steps.push(format!(
-            "{} PT_LOAD [RW] at offset {base_off:#x}, vaddr {base_vaddr:#x}, {region_len:#x} bytes",
-            if region.is_some() { "rebuilt" } else { "new" }
+            "{} PT_LOAD [{}] at offset {base_off:#x}, vaddr {base_vaddr:#x}, {region_len:#x} bytes",
+            if region.is_some() { "rebuilt" } else { "new" },
+            if dynamic_moves { "RW" } else { "R" }
         ));
 
         // Section headers.
@@ -914,6 +961,14 @@ impl<'e, 'a> Planner<'e, 'a> {
             self.w.put(dyn_off, dyn_bytes);
         }
         self.write_verneed(&string_offsets, &move_off);
+        // Symbols defined in moved sections (e.g. `__abi_tag`, `_DYNAMIC`) follow them.
+        let mut section_moves: BTreeMap<usize, (u64, u64, u64)> = BTreeMap::new();
+        for (i, (old, new)) in elf.shdrs.iter().zip(&shdrs).enumerate() {
+            if old.sh_addr != new.sh_addr && old.sh_flags & SHF_ALLOC != 0 {
+                section_moves.insert(i, (old.sh_addr, old.sh_size.max(new.sh_size), new.sh_addr));
+            }
+        }
+        self.fix_symbols(&section_moves, &move_off);
         if let (Some(i), false) = (self.t.interpreter.clone(), interp_moves) {
             if let Some(p) = interp_phdr {
                 let ph = elf.phdrs[p];
