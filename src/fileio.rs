@@ -25,6 +25,9 @@ use memmap2::Mmap;
 pub struct Input {
     pub real: PathBuf,
     map: Option<Mmap>,
+    /// Holds an exclusive `flock` on the file for as long as the edit lasts, so concurrent
+    /// shenzi runs on one file take turns.
+    _lock: File,
 }
 
 impl Input {
@@ -37,14 +40,31 @@ impl Input {
 pub fn open(path: &Path) -> Result<Input> {
     let real =
         fs::canonicalize(path).with_context(|| format!("{}: cannot open", path.display()))?;
-    recover(&real)?;
-    let file = File::open(&real).with_context(|| format!("{}: cannot open", path.display()))?;
-    let meta = file
-        .metadata()
-        .with_context(|| format!("{}: cannot stat", path.display()))?;
+    // Lock, then make sure the path still names the locked file (another run may have replaced
+    // it while we waited).
+    let (file, meta) = loop {
+        let file = File::open(&real).with_context(|| format!("{}: cannot open", path.display()))?;
+        // SAFETY: flock on a file descriptor we own.
+        if unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_EX) } != 0 {
+            bail!(
+                "{}: cannot lock: {}",
+                path.display(),
+                std::io::Error::last_os_error()
+            );
+        }
+        let meta = file
+            .metadata()
+            .with_context(|| format!("{}: cannot stat", path.display()))?;
+        match fs::metadata(&real) {
+            Ok(now) if now.ino() == meta.ino() && now.dev() == meta.dev() => break (file, meta),
+            _ => continue,
+        }
+    };
     if !meta.is_file() {
         bail!("{}: not a regular file", path.display());
     }
+    recover(&real)?;
+    let meta = file.metadata()?;
     // SAFETY: the map is read-only; shenzi writes this file only through the journal below, after
     // every read of the map for that edit has happened.
     let map = if meta.len() == 0 {
@@ -55,7 +75,11 @@ pub fn open(path: &Path) -> Result<Input> {
                 .with_context(|| format!("{}: cannot map", path.display()))?,
         )
     };
-    Ok(Input { real, map })
+    Ok(Input {
+        real,
+        map,
+        _lock: file,
+    })
 }
 
 /// What to do to a file.

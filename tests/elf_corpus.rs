@@ -562,3 +562,41 @@ fn output_and_symlink() {
     assert!(readelf_d(&f).contains("/y]"));
     let _ = PathBuf::new();
 }
+
+/// Concurrent edits of one file take turns: the file ends valid, holding one of the requests.
+#[test]
+fn concurrent_edits_of_one_file() {
+    let Some(v) = variant("pie") else { return };
+    let scratch = tempfile::tempdir().unwrap();
+    let work = scratch.path().join("w");
+    copy_tree(&v.dir, &work);
+    let prog = work.join("prog");
+    let a = long_rpath("$ORIGIN/lib");
+    let b = "$ORIGIN/lib".to_string();
+    let children: Vec<_> = (0..16)
+        .map(|i| {
+            let rp = if i % 2 == 0 { &a } else { &b };
+            Command::new(shenzi())
+                .args(["patch", "--rpath", rp])
+                .arg(&prog)
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    let out = run_prog(&v, &prog);
+    assert_eq!(stdout(&out).trim(), v.expected, "{}", stderr(&out));
+    let d = readelf_d(&prog);
+    assert!(
+        d.contains(&format!("[{a}]")) || d.contains(&format!("[{b}]")),
+        "{d}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&work)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for SECONDS each (default 60) and prints executions and crashes.
+# Seeds come from the corpus builds (target/corpus/elf). Needs cargo-fuzz; uses RUSTC_BOOTSTRAP
+# where only a stable toolchain exists.
+set -uo pipefail
+secs=${1:-60}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$here/..
+export RUSTC_BOOTSTRAP=1
+if [ ! -f "$root/target/corpus/elf/manifest.tsv" ]; then
+    bash "$root/corpus/elf/build.sh" "$root/target/corpus/elf" > /dev/null
+fi
+mkdir -p "$here/corpus/elf_parse" "$here/corpus/elf_edit"
+for f in "$root"/target/corpus/elf/*/prog "$root"/target/corpus/elf/*/lib/libdemo.so; do
+    key=$(echo "$f" | sed 's#.*/elf/##; s#/#_#g')
+    cp "$f" "$here/corpus/elf_parse/$key"
+    { printf '\001\077\001\002\003\040\040\040'; cat "$f"; } > "$here/corpus/elf_edit/$key"
+done
+status=0
+cd "$here"
+for t in $(cargo fuzz list 2>/dev/null); do
+    log=$(mktemp)
+    cargo fuzz run "$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -timeout=5 > "$log" 2>&1
+    rc=$?
+    execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' | tail -1)
+    crashes=$(ls "$here/artifacts/$t" 2>/dev/null | wc -l)
+    printf '%-14s %10s execs  %3s crash files  exit %s\n' "$t" "${execs:-?}" "$crashes" "$rc"
+    [ "$rc" -eq 0 ] || { status=1; tail -30 "$log"; }
+    rm -f "$log"
+done
+exit $status
