@@ -315,6 +315,7 @@ variant_tests!(
     page64k => "page64k", cxx => "cxx", nopie_cxx => "nopie-cxx", lld => "lld",
     lld_nopie => "lld-nopie", lld_cxx => "lld-cxx", aarch64 => "aarch64",
     aarch64_cxx => "aarch64-cxx", i686 => "i686", i686_nopie => "i686-nopie", ppc64 => "ppc64",
+    ppc => "ppc", mips => "mips", armhf => "armhf", riscv64 => "riscv64",
 );
 
 /// Alternating long and short rpaths 50 times keeps the file within one page set of the first
@@ -384,6 +385,14 @@ fn repeated_edits_stay_bounded_ppc64() {
 #[test]
 fn repeated_edits_stay_bounded_i686() {
     repeated("i686", "prog");
+}
+#[test]
+fn repeated_edits_stay_bounded_mips() {
+    repeated("mips", "prog");
+}
+#[test]
+fn repeated_edits_stay_bounded_ppc() {
+    repeated("ppc", "prog");
 }
 
 /// An edit that fits changes only bytes inside .dynstr and .dynamic.

@@ -72,5 +72,17 @@ fi
 if have powerpc64-linux-gnu-gcc && have qemu-ppc64-static; then
     variant ppc64 ppc64 powerpc64-linux-gnu-gcc powerpc64-linux-gnu-g++ "qemu-ppc64-static -L /usr/powerpc64-linux-gnu" "-O1" "" ""
 fi
+if have powerpc-linux-gnu-gcc && have qemu-ppc-static; then
+    variant ppc ppc powerpc-linux-gnu-gcc powerpc-linux-gnu-g++ "qemu-ppc-static -L /usr/powerpc-linux-gnu" "-O1" "" ""
+fi
+if have mips-linux-gnu-gcc && have qemu-mips-static; then
+    variant mips mips mips-linux-gnu-gcc mips-linux-gnu-g++ "qemu-mips-static -L /usr/mips-linux-gnu" "-O1" "" ""
+fi
+if have arm-linux-gnueabihf-gcc && have qemu-arm-static; then
+    variant armhf armhf arm-linux-gnueabihf-gcc arm-linux-gnueabihf-g++ "qemu-arm-static -L /usr/arm-linux-gnueabihf" "-O1" "" ""
+fi
+if have riscv64-linux-gnu-gcc && have qemu-riscv64-static; then
+    variant riscv64 riscv64 riscv64-linux-gnu-gcc riscv64-linux-gnu-g++ "qemu-riscv64-static -L /usr/riscv64-linux-gnu" "-O1" "" ""
+fi
 mv "$manifest.tmp" "$manifest"
 echo "corpus: $(wc -l < "$manifest") variants in $out"

@@ -53,6 +53,7 @@ pub const DT_VERNEEDNUM: u64 = 0x6fff_ffff;
 pub const DT_CONFIG: u64 = 0x6fff_fefa;
 pub const DT_DEPAUDIT: u64 = 0x6fff_fefb;
 pub const DT_AUDIT: u64 = 0x6fff_fefc;
+pub const DT_MIPS_RLD_MAP_REL: u64 = 0x7000_0035;
 pub const DT_AUXILIARY: u64 = 0x7fff_fffd;
 pub const DT_FILTER: u64 = 0x7fff_ffff;
 

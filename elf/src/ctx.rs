@@ -54,6 +54,15 @@ impl Ctx {
         }
     }
 
+    /// All ones in an address-sized field.
+    pub fn word_mask(self) -> u64 {
+        if self.is64() {
+            u64::MAX
+        } else {
+            u32::MAX as u64
+        }
+    }
+
     pub fn ehdr_size(self) -> u64 {
         if self.is64() {
             64

@@ -65,6 +65,9 @@ pub trait LibraryProbe {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Val {
     Raw(u64),
+    /// An address stored relative to the entry's own address (DT_MIPS_RLD_MAP_REL): kept as the
+    /// absolute address and re-encoded wherever the entry ends up.
+    SelfRelative(u64),
     /// A string; `orig` is its current dynstr offset when the entry keeps its old string.
     Str {
         s: Vec<u8>,
@@ -107,12 +110,15 @@ impl Target {
     pub fn resolve(elf: &Elf, edits: &EditSet, probe: Option<&dyn LibraryProbe>) -> Result<Target> {
         let mut entries: Vec<Entry> = Vec::new();
         if let Some(d) = &elf.dynamic {
-            for e in &d.entries {
+            for (i, e) in d.entries.iter().enumerate() {
                 let val = if STRING_TAGS.contains(&e.tag) {
                     Val::Str {
                         s: elf.dynstr_at(e.val)?.to_vec(),
                         orig: Some(e.val),
                     }
+                } else if e.tag == DT_MIPS_RLD_MAP_REL {
+                    let at = d.vaddr.wrapping_add(i as u64 * elf.ctx.dyn_size());
+                    Val::SelfRelative(at.wrapping_add(e.val))
                 } else {
                     Val::Raw(e.val)
                 };
@@ -170,7 +176,7 @@ impl Target {
             .filter(move |e| e.tag == tag)
             .filter_map(|e| match &e.val {
                 Val::Str { s, .. } => Some(s),
-                Val::Raw(_) => None,
+                Val::Raw(_) | Val::SelfRelative(_) => None,
             })
     }
 

@@ -267,12 +267,17 @@ impl<'e, 'a> Planner<'e, 'a> {
         strings: &BTreeMap<Vec<u8>, u64>,
         fix: &dyn Fn(u64, u64) -> u64,
         slots: u64,
+        table_vaddr: u64,
     ) -> Vec<u8> {
         let ctx = self.elf.ctx;
         let mut b = Vec::new();
-        for Entry { tag, val } in &self.t.entries {
+        for (i, Entry { tag, val }) in self.t.entries.iter().enumerate() {
             let v = match val {
                 Val::Raw(v) => fix(*tag, *v),
+                Val::SelfRelative(abs) => {
+                    abs.wrapping_sub(table_vaddr.wrapping_add(i as u64 * ctx.dyn_size()))
+                        & ctx.word_mask()
+                }
                 Val::Str { s, orig } => orig
                     .filter(|_| !strings.contains_key(s))
                     .unwrap_or_else(|| strings[s]),
@@ -327,7 +332,7 @@ impl<'e, 'a> Planner<'e, 'a> {
                 self.w.put(base + rel, bytes.clone());
             }
             self.describe_strings(&placed.offsets, base);
-            let bytes = self.dynamic_bytes(&placed.offsets, &|_, v| v, d.capacity);
+            let bytes = self.dynamic_bytes(&placed.offsets, &|_, v| v, d.capacity, d.vaddr);
             self.steps.push(format!(
                 "in place: dynamic table at {:#x}, {} of {} slots used",
                 d.offset,
@@ -931,11 +936,11 @@ impl<'e, 'a> Planner<'e, 'a> {
             DT_SYMTAB | DT_HASH | DT_GNU_HASH | DT_VERSYM | DT_VERNEED | DT_VERDEF => move_vaddr(v),
             _ => v,
         };
-        let dyn_bytes = self.dynamic_bytes(&string_offsets, &fix, dyn_slots);
-        let dyn_off = match item_of(What::Dynamic) {
-            Some((o, _, _)) => o,
-            None => elf.dynamic.as_ref().map_or(0, |d| d.offset),
+        let (dyn_off, dyn_vaddr) = match item_of(What::Dynamic) {
+            Some((o, v, _)) => (o, v),
+            None => elf.dynamic.as_ref().map_or((0, 0), |d| (d.offset, d.vaddr)),
         };
+        let dyn_bytes = self.dynamic_bytes(&string_offsets, &fix, dyn_slots, dyn_vaddr);
 
         // Assemble: the segment first, then every patch on top.
         let mut seg = vec![0u8; region_len as usize];

@@ -138,6 +138,10 @@ pub fn binutils_prefix(arch: &str) -> &'static str {
         "aarch64" => "aarch64-linux-gnu-",
         "i686" => "i686-linux-gnu-",
         "ppc64" => "powerpc64-linux-gnu-",
+        "ppc" => "powerpc-linux-gnu-",
+        "mips" => "mips-linux-gnu-",
+        "armhf" => "arm-linux-gnueabihf-",
+        "riscv64" => "riscv64-linux-gnu-",
         _ => "",
     }
 }
