@@ -20,7 +20,7 @@ status=0
 cd "$here"
 for t in $(cargo fuzz list 2>/dev/null); do
     log=$(mktemp)
-    cargo fuzz run "$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -timeout=5 > "$log" 2>&1
+    cargo fuzz run "$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -timeout=5 -print_final_stats=1 > "$log" 2>&1
     rc=$?
     execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' | tail -1)
     crashes=$(ls "$here/artifacts/$t" 2>/dev/null | wc -l)

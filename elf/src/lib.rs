@@ -18,6 +18,8 @@ pub mod consts;
 mod ctx;
 mod edit;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod headers;
 mod output;
 mod plan;

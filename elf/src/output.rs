@@ -56,17 +56,64 @@ impl Rewrite {
 /// Collects writes, then reduces them to the bytes that differ from the input.
 pub(crate) struct Writes {
     list: Vec<Write>,
+    /// Ranges of the file header, program header table and section header table as written.
+    headers: Vec<(u64, u64)>,
+    /// The added segment: other writes may land inside it (they patch what it holds).
+    container: Option<(u64, u64)>,
 }
 
 impl Writes {
     pub fn new() -> Self {
-        Writes { list: Vec::new() }
+        Writes {
+            list: Vec::new(),
+            headers: Vec::new(),
+            container: None,
+        }
     }
 
     pub fn put(&mut self, offset: u64, bytes: Vec<u8>) {
         if !bytes.is_empty() {
             self.list.push(Write { offset, bytes });
         }
+    }
+
+    /// Writes one of the header tables; no other write may overlap it.
+    pub fn put_header(&mut self, offset: u64, bytes: Vec<u8>) {
+        self.headers.push((offset, offset + bytes.len() as u64));
+        self.put(offset, bytes);
+    }
+
+    /// Writes the added segment as one block; later writes may patch inside it.
+    pub fn put_container(&mut self, offset: u64, bytes: Vec<u8>) {
+        self.container = Some((offset, offset + bytes.len() as u64));
+        self.put(offset, bytes);
+    }
+
+    /// Fails when two pieces of data (strings, dynamic entries, the interpreter, header tables)
+    /// would land on each other, which only inputs with overlapping structures can cause.
+    pub fn check_overlaps(&self) -> Result<(), String> {
+        let mut ranges: Vec<(u64, u64)> = self
+            .list
+            .iter()
+            .map(|w| (w.offset, w.offset + w.bytes.len() as u64))
+            .filter(|r| Some(*r) != self.container)
+            .collect();
+        ranges.sort_unstable();
+        for pair in ranges.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            let header = self.headers.contains(&a) || self.headers.contains(&b);
+            let inside_container =
+                |r: (u64, u64)| self.container.is_some_and(|c| r.0 >= c.0 && r.1 <= c.1);
+            let same_patch = a == b && !header;
+            if b.0 < a.1 && (header || !(inside_container(a) && inside_container(b))) && !same_patch
+            {
+                return Err(format!(
+                    "data at {:#x}..{:#x} overlaps data at {:#x}..{:#x}",
+                    a.0, a.1, b.0, b.1
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Later writes win where they overlap earlier ones. Bytes within `input` that would not

@@ -35,7 +35,7 @@ pub struct Options {
 
 fn align_up(v: u64, a: u64) -> u64 {
     let a = a.max(1);
-    v.div_ceil(a) * a
+    v.div_ceil(a).saturating_mul(a)
 }
 
 fn name(elf: &Elf, i: usize) -> String {
@@ -75,6 +75,12 @@ pub fn plan(
     if dyn_changed && elf.dynamic.is_none() {
         return Err(Error::Unsupported(
             "the file has no dynamic section (statically linked): nothing to edit there".into(),
+        ));
+    }
+    let needs_strings = t.entries.iter().any(|e| matches!(e.val, Val::Str { .. }));
+    if dyn_changed && needs_strings && elf.dynstr.is_none() {
+        return Err(Error::Unsupported(
+            "the dynamic table has no string table (DT_STRTAB/DT_STRSZ) to hold names".into(),
         ));
     }
     Planner {
@@ -250,7 +256,7 @@ impl<'e, 'a> Planner<'e, 'a> {
         h.e_phnum = e_phnum;
         h.e_shoff = e_shoff;
         let bytes = h.encode(elf.ctx, elf.data);
-        self.w.put(0, bytes);
+        self.w.put_header(0, bytes);
     }
 
     fn write_phdrs(&mut self, phdrs: &[Phdr]) {
@@ -258,7 +264,7 @@ impl<'e, 'a> Planner<'e, 'a> {
         for p in phdrs {
             p.encode(self.elf.ctx, &mut b);
         }
-        self.w.put(self.elf.ehdr.e_phoff, b);
+        self.w.put_header(self.elf.ehdr.e_phoff, b);
     }
 
     /// Serialises the dynamic table with `slots` entries.
@@ -295,14 +301,20 @@ impl<'e, 'a> Planner<'e, 'a> {
     fn write_verneed(&mut self, strings: &BTreeMap<Vec<u8>, u64>, field_at: &dyn Fn(u64) -> u64) {
         let ctx = self.elf.ctx;
         for (field, s, orig) in self.t.verneed.clone() {
-            if orig.is_some() {
+            // A rebuilt table may have moved a string that kept its value.
+            let Some(at) = strings.get(&s).copied().or(orig) else {
+                continue;
+            };
+            if Some(at) == orig {
                 continue;
             }
             let mut b = Vec::new();
-            ctx.put_u32(&mut b, strings[&s] as u32);
+            ctx.put_u32(&mut b, at as u32);
             self.w.put(field_at(field), b);
-            self.steps
-                .push(format!("vn_file -> \"{}\"", String::from_utf8_lossy(&s)));
+            if orig.is_none() {
+                self.steps
+                    .push(format!("vn_file -> \"{}\"", String::from_utf8_lossy(&s)));
+            }
         }
     }
 
@@ -357,6 +369,10 @@ impl<'e, 'a> Planner<'e, 'a> {
     }
 
     fn finish(self, old_len: u64, new_len: u64, grows: bool) -> Result<Rewrite> {
+        self.w.check_overlaps().map_err(|d| Error::Malformed {
+            what: "layout",
+            detail: d,
+        })?;
         let writes = self.w.finish(self.elf.data, new_len);
         let mut steps = self.steps;
         if writes.is_empty() && new_len == old_len {
@@ -671,6 +687,12 @@ impl<'e, 'a> Planner<'e, 'a> {
                 .max()
                 .unwrap_or(1)
                 .max(1);
+            if !align.is_power_of_two() || align > 0x10000 {
+                return Err(Error::Malformed {
+                    what: "section header",
+                    detail: format!("alignment {align:#x} of {}", name(elf, members[0])),
+                });
+            }
             let len = last_end - first.sh_offset;
             items.push(Item {
                 what: What::Sections(members),
@@ -733,7 +755,7 @@ impl<'e, 'a> Planner<'e, 'a> {
         let max_load_align = elf
             .phdrs
             .iter()
-            .filter(|p| p.p_type == PT_LOAD)
+            .filter(|p| p.p_type == PT_LOAD && p.p_align.is_power_of_two() && p.p_align <= 1 << 30)
             .map(|p| p.p_align)
             .max()
             .unwrap_or(1);
@@ -750,18 +772,25 @@ impl<'e, 'a> Planner<'e, 'a> {
                     .phdrs
                     .iter()
                     .filter(|p| p.p_type == PT_LOAD)
-                    .map(|p| p.mem_end())
+                    .map(|p| p.mem_end().max(p.p_vaddr.saturating_add(p.p_filesz)))
                     .max()
                     .unwrap_or(0);
-                (off, align_up(vend, page) + off % page)
+                let vaddr = align_up(vend, page)
+                    .checked_add(off % page)
+                    .filter(|v| v.checked_add(1 << 32).is_some());
+                let vaddr = vaddr.ok_or_else(|| {
+                    Error::Unsupported("no address space left for a new segment".into())
+                })?;
+                (off, vaddr)
             }
         };
         let mut cursor = base_off;
         for it in items.iter_mut() {
             let src = it.copy.map_or(0, |c| c.0);
             // Copies keep their offset modulo their alignment, so inner alignment survives.
-            while (cursor.wrapping_sub(src)) % it.align != 0 {
-                cursor += 1;
+            let misalign = cursor.wrapping_sub(src) % it.align;
+            if misalign != 0 {
+                cursor += it.align - misalign;
             }
             it.new_off = cursor;
             cursor += it.len;
@@ -816,6 +845,17 @@ impl<'e, 'a> Planner<'e, 'a> {
                 PT_NOTE | PT_GNU_PROPERTY => {
                     let o = move_off(p.p_offset);
                     if o != p.p_offset {
+                        // The whole segment must have moved as one piece.
+                        let last = p.p_offset + p.p_filesz.max(1) - 1;
+                        if move_off(last) != o + (last - p.p_offset) {
+                            return Err(Error::Malformed {
+                                what: "program header",
+                                detail: format!(
+                                    "note segment at {:#x} does not match its sections",
+                                    p.p_offset
+                                ),
+                            });
+                        }
                         let v = move_vaddr(p.p_vaddr);
                         (p.p_offset, p.p_vaddr, p.p_paddr) = (o, v, v);
                     }
@@ -952,7 +992,7 @@ impl<'e, 'a> Planner<'e, 'a> {
                 None => seg[at..at + it.fresh.len()].copy_from_slice(&it.fresh),
             }
         }
-        self.w.put(base_off, seg);
+        self.w.put_container(base_off, seg);
         self.write_ehdr(phdrs.len() as u16, shoff);
         self.write_phdrs(&phdrs);
         let mut sb = Vec::new();
@@ -960,7 +1000,7 @@ impl<'e, 'a> Planner<'e, 'a> {
             s.encode(ctx, &mut sb);
         }
         if shoff != 0 {
-            self.w.put(shoff, sb);
+            self.w.put_header(shoff, sb);
         }
         if dyn_off != 0 {
             self.w.put(dyn_off, dyn_bytes);

@@ -131,6 +131,31 @@ impl<'a> Elf<'a> {
             }
         }
 
+        for (i, s) in shdrs.iter().enumerate() {
+            let in_file = !s.has_file_data()
+                || s.sh_offset
+                    .checked_add(s.sh_size)
+                    .is_some_and(|e| e <= data.len() as u64);
+            if !in_file || s.sh_addr.checked_add(s.sh_size).is_none() {
+                return Err(malformed(
+                    "section header",
+                    format!(
+                        "section {i} (offset {:#x}, size {:#x}) lies beyond the end of the file",
+                        s.sh_offset, s.sh_size
+                    ),
+                ));
+            }
+        }
+        for (i, p) in phdrs.iter().enumerate() {
+            if p.p_vaddr.checked_add(p.p_memsz).is_none()
+                || p.p_vaddr.checked_add(p.p_filesz).is_none()
+            {
+                return Err(malformed(
+                    "program header",
+                    format!("segment {i} wraps around the address space"),
+                ));
+            }
+        }
         let section_names = read_section_names(data, &ehdr, &shdrs);
         let mut elf = Elf {
             data,
@@ -299,6 +324,12 @@ impl<'a> Elf<'a> {
             let next = self.ctx.u32(&b[12..]) as u64;
             if next == 0 {
                 break;
+            }
+            if next < 16 {
+                return Err(malformed(
+                    "vn_next",
+                    format!("records overlap (next at +{next})"),
+                ));
             }
             off = off
                 .checked_add(next)
