@@ -569,7 +569,6 @@ fn output_and_symlink() {
         "the link was replaced"
     );
     assert!(readelf_d(&f).contains("/y]"));
-    let _ = PathBuf::new();
 }
 
 /// Concurrent edits of one file take turns: the file ends valid, holding one of the requests.

@@ -20,6 +20,7 @@ mod edit;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+mod grow;
 mod headers;
 mod output;
 mod plan;
