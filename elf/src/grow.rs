@@ -530,7 +530,10 @@ impl Planner<'_, '_> {
                     .map_or(phdrs.len(), |i| i + 1);
                 phdrs.insert(after, load);
                 let n = phdrs.len() as u64;
-                for p in phdrs.iter_mut().filter(|p| p.p_type == PT_PHDR) {
+                for p in phdrs
+                    .iter_mut()
+                    .filter(|p| p.p_type == PT_PHDR && p.p_offset == elf.ehdr.e_phoff)
+                {
                     p.p_filesz = n * ctx.phdr_size();
                     p.p_memsz = p.p_filesz;
                 }
