@@ -1,9 +1,202 @@
-//! Drop-in `install_name_tool` (not built yet).
+//! Drop-in `install_name_tool`: cctools' grammar and error texts, shenzi's writer underneath.
+//!
+//! Unlike cctools, load commands that do not fit make the file grow (the image shifts) unless
+//! `--no-grow` is given, in which case the error is cctools' and the file is left unchanged.
+//! Signed slices are re-signed ad-hoc (`--no-sign` skips it).
 
 use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-pub fn main(_args: Vec<OsString>) -> ExitCode {
-    eprintln!("install_name_tool: Mach-O support is not available in this build yet");
+use shenzi_macho::{EditSet, Error, RpathOp};
+
+use crate::fileio;
+
+const USAGE: &str = "Usage: install_name_tool [-change old new] ... [-rpath old new] ... \
+[-add_rpath new] ... [-delete_rpath old] ... [-delete_all_rpaths] [-prepend_rpath new] ... \
+[-id name] [--no-grow] [--no-sign] input";
+
+/// One option as given, kept to reproduce cctools' messages.
+#[derive(Debug, Clone)]
+enum Opt {
+    Change(Vec<u8>, Vec<u8>),
+    Rpath(Vec<u8>, Vec<u8>),
+    Add(Vec<u8>),
+    Prepend(Vec<u8>),
+    Delete(Vec<u8>),
+    DeleteAll,
+    Id(Vec<u8>),
+}
+
+struct Parsed {
+    opts: Vec<Opt>,
+    no_grow: bool,
+    no_sign: bool,
+    input: PathBuf,
+}
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: install_name_tool: {msg}");
     ExitCode::FAILURE
+}
+
+fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
+    let mut it = args.into_iter();
+    let mut opts = Vec::new();
+    let mut input: Option<PathBuf> = None;
+    let (mut no_grow, mut no_sign) = (false, false);
+    let take = |it: &mut std::vec::IntoIter<OsString>, opt: &str| -> Result<Vec<u8>, String> {
+        it.next()
+            .map(|a| a.as_bytes().to_vec())
+            .ok_or_else(|| format!("missing argument(s) to: {opt} option"))
+    };
+    while let Some(a) = it.next() {
+        match a.to_str().unwrap_or("") {
+            "-change" => {
+                let o = take(&mut it, "-change")?;
+                opts.push(Opt::Change(o, take(&mut it, "-change")?));
+            }
+            "-rpath" => {
+                let o = take(&mut it, "-rpath")?;
+                opts.push(Opt::Rpath(o, take(&mut it, "-rpath")?));
+            }
+            "-add_rpath" => opts.push(Opt::Add(take(&mut it, "-add_rpath")?)),
+            "-prepend_rpath" => opts.push(Opt::Prepend(take(&mut it, "-prepend_rpath")?)),
+            "-delete_rpath" => opts.push(Opt::Delete(take(&mut it, "-delete_rpath")?)),
+            "-delete_all_rpaths" => opts.push(Opt::DeleteAll),
+            "-id" => opts.push(Opt::Id(take(&mut it, "-id")?)),
+            "--no-grow" => no_grow = true,
+            "--no-sign" => no_sign = true,
+            s if s.starts_with('-') && s.len() > 1 => return Err(format!("unknown option: {s}")),
+            _ => {
+                if input.is_some() {
+                    return Err("more than one input file specified".into());
+                }
+                input = Some(PathBuf::from(a));
+            }
+        }
+    }
+    let input = input.ok_or_else(|| "no input file specified".to_string())?;
+    if opts.is_empty() {
+        return Err("no options specified".into());
+    }
+    Ok(Parsed {
+        opts,
+        no_grow,
+        no_sign,
+        input,
+    })
+}
+
+fn edits(opts: &[Opt]) -> EditSet {
+    let mut e = EditSet {
+        strict: true,
+        ..Default::default()
+    };
+    if opts.iter().any(|o| matches!(o, Opt::DeleteAll)) {
+        e.rpath.push(RpathOp::RemoveAll);
+    }
+    for o in opts {
+        match o {
+            Opt::Change(a, b) => e.change.push((a.clone(), b.clone())),
+            Opt::Id(n) => e.id = Some(n.clone()),
+            Opt::Rpath(a, b) => e.rpath.push(RpathOp::Change(a.clone(), b.clone())),
+            Opt::Add(p) => e.rpath.push(RpathOp::Add(p.clone())),
+            Opt::Prepend(p) => e.rpath.push(RpathOp::Prepend(p.clone())),
+            Opt::Delete(p) => e.rpath.push(RpathOp::Delete(p.clone())),
+            Opt::DeleteAll => {}
+        }
+    }
+    e
+}
+
+/// cctools' wording for an edit error.
+fn message(err: &Error, file: &Path, opts: &[Opt]) -> String {
+    let f = file.display();
+    let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    match err {
+        Error::RpathNotFound { arch, path } => {
+            let option = opts
+                .iter()
+                .find_map(|o| match o {
+                    Opt::Delete(p) if s(p) == *path => Some(format!("-delete_rpath {path}")),
+                    Opt::Rpath(a, b) if s(a) == *path => Some(format!("-rpath {path} {}", s(b))),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            format!(
+                "no LC_RPATH load command with path: {path} found in: {f} (for architecture \
+                 {arch}), required for specified option \"{option}\""
+            )
+        }
+        Error::RpathDuplicate { arch, path } => {
+            let option = opts
+                .iter()
+                .find_map(|o| match o {
+                    Opt::Add(p) if s(p) == *path => Some(format!("-add_rpath {path}")),
+                    Opt::Prepend(p) if s(p) == *path => Some(format!("-prepend_rpath {path}")),
+                    Opt::Rpath(a, b) if s(b) == *path => Some(format!("-rpath {} {path}", s(a))),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            format!(
+                "for: {f} (for architecture {arch}) option \"{option}\" would duplicate path, \
+                 file already has LC_RPATH for: {path}"
+            )
+        }
+        Error::NoRoom { arch, .. } => format!(
+            "changing install names or rpaths can't be redone for: {f} (for architecture \
+             {arch}) because larger updated load commands do not fit (the program must be \
+             relinked, and you may need to use -headerpad or -headerpad_max_install_names)"
+        ),
+        Error::NotADylib { arch } => format!(
+            "for: {f} (for architecture {arch}) option \"-id\" specified for a file that is \
+             not a dynamic library"
+        ),
+        Error::NotMachO => format!("input file: {f} is not a Mach-O file"),
+        other => format!("{f}: {other}"),
+    }
+}
+
+pub fn main(args: Vec<OsString>) -> ExitCode {
+    let p = match parse(args) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: install_name_tool: {e}");
+            eprintln!("{USAGE}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let input = match fileio::open(&p.input) {
+        Ok(i) => i,
+        Err(_) => {
+            let why = std::fs::metadata(&p.input)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "not a regular file".into());
+            return fail(format!("can't open file: {} ({why})", p.input.display()));
+        }
+    };
+    if !shenzi_macho::is_macho(input.bytes()) {
+        return fail(message(&Error::NotMachO, &p.input, &p.opts));
+    }
+    let edits = edits(&p.opts);
+    let opts = crate::macho_patch::options(&p.input, p.no_grow, p.no_sign);
+    let rewrite = match shenzi_macho::rewrite(input.bytes(), &edits, &opts) {
+        Ok(r) => r,
+        Err(e) => return fail(message(&e, &p.input, &p.opts)),
+    };
+    for s in &rewrite.slices {
+        for w in &s.warnings {
+            eprintln!("warning: install_name_tool: {}: {w}", p.input.display());
+        }
+    }
+    if rewrite.is_noop() {
+        return ExitCode::SUCCESS;
+    }
+    match crate::macho_patch::commit(input, &rewrite, &edits, &opts, None) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(format!("{e:#}")),
+    }
 }

@@ -1,9 +1,235 @@
-//! `shenzi patch` on Mach-O files (not built yet).
+//! `shenzi patch` on Mach-O files: maps the shared flags to a Mach-O edit set, prints the plan
+//! or summary, and writes through `fileio` (in-place header writes, or the whole file when a
+//! slice shifts), verifying the result before it replaces the input.
 
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+use anyhow::{bail, Context, Result};
+use shenzi_macho::{EditSet, Layout, Options, Output, Rewrite, RpathOp};
+
+use crate::fileio::{self, Change};
 use crate::patch::Request;
 
-pub fn run(_file: &Path, _req: &Request) -> anyhow::Result<()> {
-    anyhow::bail!("Mach-O support is not available in this build yet")
+fn b(s: &std::ffi::OsString) -> Vec<u8> {
+    s.as_bytes().to_vec()
+}
+
+/// The Mach-O edit set of a `shenzi patch` command line.
+pub fn edits(req: &Request) -> Result<EditSet> {
+    if req.set_interpreter.is_some() {
+        bail!("--set-interpreter applies to ELF files only");
+    }
+    if req.shrink_rpath {
+        bail!("--shrink-rpath applies to ELF files only");
+    }
+    let mut rpath = Vec::new();
+    if !req.rpath.is_empty() {
+        rpath.push(RpathOp::Set(req.rpath.iter().map(b).collect()));
+    }
+    if req.remove_rpath {
+        rpath.push(RpathOp::RemoveAll);
+    }
+    rpath.extend(req.delete_rpath.iter().map(|p| RpathOp::Delete(b(p))));
+    rpath.extend(
+        req.change_rpath
+            .chunks(2)
+            .map(|c| RpathOp::Change(b(&c[0]), b(&c[1]))),
+    );
+    rpath.extend(req.add_rpath.iter().map(|p| RpathOp::Add(b(p))));
+    rpath.extend(req.prepend_rpath.iter().map(|p| RpathOp::Prepend(b(p))));
+    Ok(EditSet {
+        id: req.set_soname.as_ref().map(b),
+        change: req
+            .replace_needed
+            .chunks(2)
+            .map(|c| (b(&c[0]), b(&c[1])))
+            .collect(),
+        remove_dylib: req.remove_needed.iter().map(b).collect(),
+        add_dylib: req.add_needed.iter().map(b).collect(),
+        rpath,
+        strict: false,
+    })
+}
+
+/// Options for `file`: the identifier of a fresh signature is the file name, as ld64 does.
+pub fn options(file: &Path, no_grow: bool, no_sign: bool) -> Options {
+    Options {
+        no_grow,
+        no_sign,
+        identifier: file
+            .file_name()
+            .map(|n| n.as_bytes().to_vec())
+            .unwrap_or_else(|| b"a.out".to_vec()),
+    }
+}
+
+/// Writes a Mach-O rewrite safely: the output must parse, carry valid signatures where it is
+/// signed, and hold the requested state (planning the same edits again changes nothing).
+pub fn commit(
+    input: fileio::Input,
+    rewrite: &Rewrite,
+    edits: &EditSet,
+    opts: &Options,
+    output: Option<&Path>,
+) -> Result<()> {
+    let dups_before = shenzi_macho::duplicate_rpaths(input.bytes()).unwrap_or_default();
+    let verify = |out: &[u8]| -> Result<()> {
+        shenzi_macho::check(out, !opts.no_sign).context("output does not check out")?;
+        for d in shenzi_macho::duplicate_rpaths(out)? {
+            if !dups_before.contains(&d) {
+                bail!(
+                    "internal check failed: the output would have a duplicate LC_RPATH {} ({})",
+                    String::from_utf8_lossy(&d.1),
+                    d.0
+                );
+            }
+        }
+        let mut again = edits.clone();
+        again.strict = false;
+        let r = shenzi_macho::rewrite(out, &again, opts).context("output does not re-plan")?;
+        if !r.is_noop() {
+            bail!("internal check failed: the output does not hold the requested state");
+        }
+        Ok(())
+    };
+    match &rewrite.output {
+        Output::Unchanged => {
+            let data = input.bytes().to_vec();
+            fileio::commit(input, Change::Whole(&data), output, &verify)
+        }
+        Output::Whole(bytes) => fileio::commit(input, Change::Whole(bytes), output, &verify),
+        Output::Patch { writes, new_len } => fileio::commit(
+            input,
+            Change::Patch {
+                new_len: *new_len,
+                writes: writes.iter().map(|(o, b)| (*o, b.as_slice())).collect(),
+            },
+            output,
+            &verify,
+        ),
+    }
+}
+
+pub fn print_plan(file: &Path, r: &Rewrite) {
+    for s in &r.slices {
+        let head = match s.layout {
+            Layout::Unchanged => "nothing to change".to_string(),
+            Layout::InPlace => "in place".to_string(),
+            Layout::Shift { delta } => format!("shift by {delta} bytes"),
+        };
+        println!("{} ({}): {head}", file.display(), s.arch);
+        if s.layout != Layout::Unchanged {
+            println!(
+                "  load commands: {} of {} bytes before the first section",
+                s.commands_need, s.commands_room
+            );
+            if s.new_len != s.old_len {
+                println!("  size: {} -> {} bytes", s.old_len, s.new_len);
+            }
+            match &s.signature {
+                Some(k) => println!("  sign: {k}"),
+                None => println!("  sign: no"),
+            }
+        }
+        for w in &s.warnings {
+            println!("  warning: {w}");
+        }
+    }
+}
+
+pub fn print_summary(file: &Path, data: &[u8], json: bool) -> Result<()> {
+    let show = |e: shenzi_macho::Error| anyhow::anyhow!("{}: {e}", file.display());
+    let sums = shenzi_macho::summarize(data).map_err(show)?;
+    if json {
+        for s in &sums {
+            let mut v = serde_json::to_value(s).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("file".into(), file.display().to_string().into());
+                o.insert("format".into(), "mach-o".into());
+            }
+            println!("{v}");
+        }
+        return Ok(());
+    }
+    let none = || "(none)".to_string();
+    for s in &sums {
+        println!("{} ({})", file.display(), s.arch);
+        println!("  format:      Mach-O {}", s.filetype);
+        println!("  id:          {}", s.id.clone().unwrap_or_else(none));
+        println!(
+            "  rpath:       {}",
+            if s.rpaths.is_empty() {
+                none()
+            } else {
+                s.rpaths.join(":")
+            }
+        );
+        if s.dependencies.is_empty() {
+            println!("  dylibs:      (none)");
+        }
+        for (i, d) in s.dependencies.iter().enumerate() {
+            let label = if i == 0 {
+                "dylibs:      "
+            } else {
+                "             "
+            };
+            if d.kind == "load" {
+                println!("  {label}{}", d.name);
+            } else {
+                println!("  {label}{} ({})", d.name, d.kind);
+            }
+        }
+        println!(
+            "  signature:   {}",
+            s.signature.clone().unwrap_or_else(none)
+        );
+    }
+    Ok(())
+}
+
+pub fn run(file: &Path, req: &Request) -> Result<()> {
+    let edits = edits(req)?;
+    let opts = options(file, req.no_grow, req.no_sign);
+    let input = fileio::open(file)?;
+    let show = |e: shenzi_macho::Error| anyhow::anyhow!("{}: {e}", file.display());
+    let data = input.bytes();
+    let rewrite = shenzi_macho::rewrite(data, &edits, &opts).map_err(show)?;
+    if req.dry_run {
+        if req.json {
+            for s in &rewrite.slices {
+                let mut v = serde_json::to_value(s).unwrap_or_default();
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("file".into(), file.display().to_string().into());
+                    o.insert("plan".into(), true.into());
+                }
+                println!("{v}");
+            }
+        } else {
+            print_plan(file, &rewrite);
+        }
+        if req.print || req.json {
+            print_summary(file, &rewrite.apply(data), req.json)?;
+        }
+        return Ok(());
+    }
+    for s in &rewrite.slices {
+        for w in &s.warnings {
+            eprintln!("shenzi: warning: {}: {w}", file.display());
+        }
+    }
+    let summary_needed = req.print || req.json || edits.is_empty();
+    if rewrite.is_noop() && req.output.is_none() {
+        if summary_needed {
+            print_summary(file, data, req.json)?;
+        }
+        return Ok(());
+    }
+    let target = req.output.clone().unwrap_or_else(|| file.to_path_buf());
+    commit(input, &rewrite, &edits, &opts, req.output.as_deref())?;
+    if summary_needed {
+        let after = fileio::open(&target)?;
+        print_summary(&target, after.bytes(), req.json)?;
+    }
+    Ok(())
 }

@@ -1,0 +1,1 @@
+"""Package form of the test app, for `-m scimod`."""

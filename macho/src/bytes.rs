@@ -1,0 +1,185 @@
+//! Bounds-checked, endian-aware reads and writes of the integers Mach-O is made of, and ULEB128.
+
+use crate::error::{malformed, truncated, Result};
+
+/// Byte order and word size of one thin Mach-O image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ctx {
+    pub little: bool,
+    pub is64: bool,
+}
+
+/// Returns `data[off..off + len]` or a `Truncated` error naming `what`.
+pub fn slice<'a>(data: &'a [u8], off: u64, len: u64, what: &'static str) -> Result<&'a [u8]> {
+    let end = off
+        .checked_add(len)
+        .ok_or_else(|| truncated(what, off, len, data.len()))?;
+    if end > data.len() as u64 {
+        return Err(truncated(what, off, len, data.len()));
+    }
+    Ok(&data[off as usize..end as usize])
+}
+
+impl Ctx {
+    pub fn u16(&self, data: &[u8], off: u64, what: &'static str) -> Result<u16> {
+        let b: [u8; 2] = slice(data, off, 2, what)?.try_into().unwrap_or([0; 2]);
+        Ok(if self.little {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        })
+    }
+    pub fn u32(&self, data: &[u8], off: u64, what: &'static str) -> Result<u32> {
+        let b: [u8; 4] = slice(data, off, 4, what)?.try_into().unwrap_or([0; 4]);
+        Ok(if self.little {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        })
+    }
+    pub fn u64(&self, data: &[u8], off: u64, what: &'static str) -> Result<u64> {
+        let b: [u8; 8] = slice(data, off, 8, what)?.try_into().unwrap_or([0; 8]);
+        Ok(if self.little {
+            u64::from_le_bytes(b)
+        } else {
+            u64::from_be_bytes(b)
+        })
+    }
+    /// A pointer-sized word (4 or 8 bytes).
+    pub fn word(&self, data: &[u8], off: u64, what: &'static str) -> Result<u64> {
+        if self.is64 {
+            self.u64(data, off, what)
+        } else {
+            self.u32(data, off, what).map(u64::from)
+        }
+    }
+    pub fn word_size(&self) -> u64 {
+        if self.is64 {
+            8
+        } else {
+            4
+        }
+    }
+    pub fn put_u32(&self, data: &mut [u8], off: u64, v: u32, what: &'static str) -> Result<()> {
+        let b = if self.little {
+            v.to_le_bytes()
+        } else {
+            v.to_be_bytes()
+        };
+        put(data, off, &b, what)
+    }
+    pub fn put_u64(&self, data: &mut [u8], off: u64, v: u64, what: &'static str) -> Result<()> {
+        let b = if self.little {
+            v.to_le_bytes()
+        } else {
+            v.to_be_bytes()
+        };
+        put(data, off, &b, what)
+    }
+    pub fn put_word(&self, data: &mut [u8], off: u64, v: u64, what: &'static str) -> Result<()> {
+        if self.is64 {
+            self.put_u64(data, off, v, what)
+        } else {
+            let v = u32::try_from(v).map_err(|_| malformed(what, "value exceeds 32 bits"))?;
+            self.put_u32(data, off, v, what)
+        }
+    }
+}
+
+/// Overwrites `data[off..off + b.len()]`.
+pub fn put(data: &mut [u8], off: u64, b: &[u8], what: &'static str) -> Result<()> {
+    let len = data.len();
+    let end = off
+        .checked_add(b.len() as u64)
+        .filter(|&e| e <= len as u64)
+        .ok_or_else(|| truncated(what, off, b.len() as u64, len))?;
+    data[off as usize..end as usize].copy_from_slice(b);
+    Ok(())
+}
+
+pub fn be32(data: &[u8], off: u64, what: &'static str) -> Result<u32> {
+    Ctx {
+        little: false,
+        is64: false,
+    }
+    .u32(data, off, what)
+}
+
+pub fn be64(data: &[u8], off: u64, what: &'static str) -> Result<u64> {
+    Ctx {
+        little: false,
+        is64: true,
+    }
+    .u64(data, off, what)
+}
+
+/// Reads a ULEB128 at `*pos`, advancing it.
+pub fn uleb(data: &[u8], pos: &mut usize, what: &'static str) -> Result<u64> {
+    let mut v: u64 = 0;
+    let mut shift = 0u32;
+    loop {
+        let b = *data
+            .get(*pos)
+            .ok_or_else(|| truncated(what, *pos as u64, 1, data.len()))?;
+        *pos += 1;
+        if shift >= 64 || (shift == 63 && (b & 0x7f) > 1) {
+            return Err(malformed(what, "ULEB128 value overflows 64 bits"));
+        }
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Ok(v);
+        }
+        shift += 7;
+    }
+}
+
+/// Reads an SLEB128 at `*pos`, advancing it.
+pub fn sleb(data: &[u8], pos: &mut usize, what: &'static str) -> Result<i64> {
+    let mut v: i64 = 0;
+    let mut shift = 0u32;
+    loop {
+        let b = *data
+            .get(*pos)
+            .ok_or_else(|| truncated(what, *pos as u64, 1, data.len()))?;
+        *pos += 1;
+        if shift >= 64 {
+            return Err(malformed(what, "SLEB128 value overflows 64 bits"));
+        }
+        v |= i64::from(b & 0x7f) << shift;
+        shift += 7;
+        if b & 0x80 == 0 {
+            if shift < 64 && b & 0x40 != 0 {
+                v |= -1i64 << shift;
+            }
+            return Ok(v);
+        }
+    }
+}
+
+/// Appends `v` as ULEB128.
+pub fn put_uleb(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+pub fn align_up(v: u64, a: u64) -> Option<u64> {
+    if a <= 1 {
+        return Some(v);
+    }
+    v.checked_add(a - 1).map(|x| x / a * a)
+}
+
+/// A NUL-terminated string starting at `off` within `data` (the terminator may be missing at the
+/// very end, as in a load command padded without one).
+pub fn cstr(data: &[u8], off: usize) -> &[u8] {
+    let s = data.get(off..).unwrap_or(&[]);
+    let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
+    &s[..end]
+}

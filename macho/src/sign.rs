@@ -1,0 +1,464 @@
+//! Ad-hoc code signatures: read the embedded signature of a thin image, build a new one over
+//! the current bytes, and verify one.
+//!
+//! Layout (all big-endian): a SuperBlob (`0xfade0cc0`) indexing a CodeDirectory (`0xfade0c02`,
+//! version 0x20400, SHA-256, 4 KiB pages over file bytes `[0, LC_CODE_SIGNATURE.dataoff)`, with
+//! the exec-segment fields taken from the header segment) and, for codesign-style signatures,
+//! the requirements and entitlements blobs and an empty CMS wrapper.
+//!
+//! Re-signing follows cctools: a linker-signed input stays linker-signed (`CS_ADHOC |
+//! CS_LINKER_SIGNED`, no special slots); a codesign ad-hoc input keeps its identifier, flags
+//! and requirements/entitlements; an identity-signed input becomes ad-hoc (its requirements
+//! named the certificate and are dropped) and the caller warns; an unsigned input gets a
+//! linker-style signature.
+
+use sha2::{Digest, Sha256};
+
+use crate::bytes::{be32, be64, cstr, slice};
+use crate::consts::*;
+use crate::error::{malformed, Result};
+
+const PAGE: u64 = 1 << CS_PAGE_SHIFT;
+const CD_HEADER: usize = 88;
+
+/// What an existing signature is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// Written by a linker (ld64, lld): `CS_LINKER_SIGNED`.
+    LinkerSigned,
+    /// `codesign -s -`.
+    AdHoc,
+    /// Signed with a certificate (a CMS blob with content).
+    Identity,
+}
+
+/// The parts of an existing signature that a re-signature keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Existing {
+    pub kind: Kind,
+    pub identifier: Vec<u8>,
+    pub team: Option<Vec<u8>>,
+    pub flags: u32,
+    pub exec_seg_flags: u64,
+    /// Embedded special blobs (slot, bytes): requirements, entitlements, DER entitlements.
+    pub blobs: Vec<(u32, Vec<u8>)>,
+    /// Hashes of special slots whose content lives outside the binary (Info.plist, resources),
+    /// by slot number.
+    pub external: Vec<(u32, Vec<u8>)>,
+}
+
+/// Reads the SuperBlob at the start of `sig`.
+pub fn parse(sig: &[u8]) -> Result<Existing> {
+    let w = "code signature";
+    if be32(sig, 0, w)? != CSMAGIC_EMBEDDED_SIGNATURE {
+        return Err(malformed(w, "not an embedded signature SuperBlob"));
+    }
+    let count = u64::from(be32(sig, 8, w)?);
+    slice(sig, 12, count * 8, w)?;
+    let mut cd: Option<&[u8]> = None;
+    let mut blobs = Vec::new();
+    let mut identity = false;
+    for i in 0..count {
+        let ty = be32(sig, 12 + 8 * i, w)?;
+        let off = u64::from(be32(sig, 16 + 8 * i, w)?);
+        let len = u64::from(be32(sig, off + 4, w)?);
+        let blob = slice(sig, off, len, w)?;
+        match ty {
+            CSSLOT_CODEDIRECTORY => cd = Some(blob),
+            CSSLOT_REQUIREMENTS | CSSLOT_ENTITLEMENTS | CSSLOT_DER_ENTITLEMENTS => {
+                blobs.push((ty, blob.to_vec()))
+            }
+            CSSLOT_SIGNATURESLOT => identity = len > 8,
+            _ => {}
+        }
+    }
+    let cd = cd.ok_or_else(|| malformed(w, "no CodeDirectory"))?;
+    let version = be32(cd, 8, w)?;
+    let flags = be32(cd, 12, w)?;
+    let hash_off = u64::from(be32(cd, 16, w)?);
+    let ident_off = be32(cd, 20, w)? as usize;
+    let n_special = u64::from(be32(cd, 24, w)?);
+    let hash_size = u64::from(*cd.get(36).unwrap_or(&0));
+    if ident_off >= cd.len() {
+        return Err(malformed(w, "identifier offset outside the CodeDirectory"));
+    }
+    let identifier = cstr(cd, ident_off).to_vec();
+    let team = if version >= 0x20200 {
+        let t = be32(cd, 52, w)? as usize;
+        (t != 0 && t < cd.len()).then(|| cstr(cd, t).to_vec())
+    } else {
+        None
+    };
+    let exec_seg_flags = if version >= 0x20400 {
+        be64(cd, 80, w)?
+    } else {
+        0
+    };
+    let mut external = Vec::new();
+    let embedded = [
+        CSSLOT_REQUIREMENTS,
+        CSSLOT_ENTITLEMENTS,
+        CSSLOT_DER_ENTITLEMENTS,
+    ];
+    for slot in 1..=n_special.min(16) {
+        if embedded.contains(&(slot as u32)) {
+            continue;
+        }
+        let at = hash_off
+            .checked_sub(slot * hash_size)
+            .ok_or_else(|| malformed(w, "special slots before the CodeDirectory"))?;
+        let h = slice(cd, at, hash_size, w)?;
+        if h.iter().any(|&b| b != 0) {
+            external.push((slot as u32, h.to_vec()));
+        }
+    }
+    let kind = if identity {
+        Kind::Identity
+    } else if flags & CS_LINKER_SIGNED != 0 {
+        Kind::LinkerSigned
+    } else {
+        Kind::AdHoc
+    };
+    Ok(Existing {
+        kind,
+        identifier,
+        team,
+        flags,
+        exec_seg_flags,
+        blobs,
+        external,
+    })
+}
+
+/// What a new signature will hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Params {
+    pub identifier: Vec<u8>,
+    pub flags: u32,
+    pub linker_signed: bool,
+    pub blobs: Vec<(u32, Vec<u8>)>,
+    pub external: Vec<(u32, Vec<u8>)>,
+    pub exec_seg_base: u64,
+    pub exec_seg_limit: u64,
+    pub exec_seg_flags: u64,
+}
+
+impl Params {
+    /// The parameters a re-signature of `old` uses (or a fresh signature when `old` is None).
+    pub fn from_existing(old: Option<&Existing>, identifier: &[u8], main_binary: bool) -> Params {
+        let main = if main_binary {
+            CS_EXECSEG_MAIN_BINARY
+        } else {
+            0
+        };
+        match old {
+            None => Params {
+                identifier: identifier.to_vec(),
+                flags: CS_ADHOC | CS_LINKER_SIGNED,
+                linker_signed: true,
+                blobs: Vec::new(),
+                external: Vec::new(),
+                exec_seg_base: 0,
+                exec_seg_limit: 0,
+                exec_seg_flags: main,
+            },
+            Some(o) => {
+                let linker = o.kind == Kind::LinkerSigned;
+                let blobs = match o.kind {
+                    Kind::LinkerSigned => Vec::new(),
+                    Kind::AdHoc => o.blobs.clone(),
+                    Kind::Identity => {
+                        let mut b: Vec<_> = o
+                            .blobs
+                            .iter()
+                            .filter(|(s, _)| *s != CSSLOT_REQUIREMENTS)
+                            .cloned()
+                            .collect();
+                        b.push((CSSLOT_REQUIREMENTS, empty_requirements()));
+                        b.sort_by_key(|(s, _)| *s);
+                        b
+                    }
+                };
+                Params {
+                    identifier: o.identifier.clone(),
+                    flags: if linker {
+                        CS_ADHOC | CS_LINKER_SIGNED
+                    } else {
+                        (o.flags & !CS_LINKER_SIGNED) | CS_ADHOC
+                    },
+                    linker_signed: linker,
+                    blobs,
+                    external: if linker {
+                        Vec::new()
+                    } else {
+                        o.external.clone()
+                    },
+                    exec_seg_base: 0,
+                    exec_seg_limit: 0,
+                    exec_seg_flags: if o.exec_seg_flags != 0 {
+                        o.exec_seg_flags
+                    } else {
+                        main
+                    },
+                }
+            }
+        }
+    }
+
+    fn n_special(&self) -> u32 {
+        self.blobs
+            .iter()
+            .map(|(s, _)| *s)
+            .chain(self.external.iter().map(|(s, _)| *s))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Byte size of the signature for `code_limit` bytes of code.
+    pub fn size(&self, code_limit: u64) -> u64 {
+        let n_code = code_limit.div_ceil(PAGE);
+        let n_blobs = 1 + self.blobs.len() as u64 + u64::from(!self.linker_signed);
+        let cd = CD_HEADER as u64
+            + self.identifier.len() as u64
+            + 1
+            + 32 * (u64::from(self.n_special()) + n_code);
+        let others: u64 = self.blobs.iter().map(|(_, b)| b.len() as u64).sum::<u64>()
+            + if self.linker_signed { 0 } else { 8 };
+        12 + 8 * n_blobs + cd + others
+    }
+}
+
+/// An empty requirement set, as `codesign -s -` writes.
+fn empty_requirements() -> Vec<u8> {
+    let mut b = Vec::with_capacity(12);
+    b.extend_from_slice(&CSMAGIC_REQUIREMENTS.to_be_bytes());
+    b.extend_from_slice(&12u32.to_be_bytes());
+    b.extend_from_slice(&0u32.to_be_bytes());
+    b
+}
+
+/// File content seen through pending writes: `base` with `overlay` ranges replaced and zeros
+/// past the end of `base`.
+pub struct View<'a> {
+    pub base: &'a [u8],
+    pub overlay: &'a [(u64, &'a [u8])],
+}
+
+impl View<'_> {
+    fn hash_page(&self, start: u64, end: u64, scratch: &mut Vec<u8>) -> [u8; 32] {
+        let touched = self
+            .overlay
+            .iter()
+            .any(|(o, b)| *o < end && o + b.len() as u64 > start);
+        if !touched && end <= self.base.len() as u64 {
+            return Sha256::digest(&self.base[start as usize..end as usize]).into();
+        }
+        scratch.clear();
+        scratch.resize((end - start) as usize, 0);
+        let have = (self.base.len() as u64).clamp(start, end);
+        scratch[..(have - start) as usize]
+            .copy_from_slice(&self.base[start as usize..have as usize]);
+        for (o, b) in self.overlay {
+            let (ws, we) = (*o, o + b.len() as u64);
+            let (s, e) = (ws.max(start), we.min(end));
+            if s < e {
+                scratch[(s - start) as usize..(e - start) as usize]
+                    .copy_from_slice(&b[(s - ws) as usize..(e - ws) as usize]);
+            }
+        }
+        Sha256::digest(&scratch[..]).into()
+    }
+
+    /// SHA-256 of every 4 KiB page of `[0, limit)`, hashed on all cores.
+    pub fn page_hashes(&self, limit: u64) -> Vec<[u8; 32]> {
+        let n = limit.div_ceil(PAGE) as usize;
+        let mut out = vec![[0u8; 32]; n];
+        let threads = std::thread::available_parallelism()
+            .map(|t| t.get())
+            .unwrap_or(1)
+            .min(16);
+        let per = n.div_ceil(threads.max(1)).max(64);
+        std::thread::scope(|sc| {
+            for (ci, chunk) in out.chunks_mut(per).enumerate() {
+                sc.spawn(move || {
+                    let mut scratch = Vec::new();
+                    for (k, h) in chunk.iter_mut().enumerate() {
+                        let page = (ci * per + k) as u64;
+                        let start = page * PAGE;
+                        let end = (start + PAGE).min(limit);
+                        *h = self.hash_page(start, end, &mut scratch);
+                    }
+                });
+            }
+        });
+        out
+    }
+}
+
+/// Builds a signature over `view[0, code_limit)`.
+pub fn build(p: &Params, view: &View, code_limit: u64) -> Result<Vec<u8>> {
+    let hashes = view.page_hashes(code_limit);
+    let n_special = p.n_special();
+    let mut cd = Vec::with_capacity(CD_HEADER + p.identifier.len() + 32 * (hashes.len() + 8));
+    let ident_off = CD_HEADER as u32;
+    let hash_off = ident_off + p.identifier.len() as u32 + 1 + 32 * n_special;
+    let limit32 = u32::try_from(code_limit)
+        .map_err(|_| malformed("code signature", "code over 4 GiB is not supported"))?;
+    let be = |v: &mut Vec<u8>, x: u32| v.extend_from_slice(&x.to_be_bytes());
+    be(&mut cd, CSMAGIC_CODEDIRECTORY);
+    be(&mut cd, 0); // length, below
+    be(&mut cd, 0x20400);
+    be(&mut cd, p.flags);
+    be(&mut cd, hash_off);
+    be(&mut cd, ident_off);
+    be(&mut cd, n_special);
+    be(&mut cd, hashes.len() as u32);
+    be(&mut cd, limit32);
+    cd.extend_from_slice(&[32, CS_HASHTYPE_SHA256, 0, CS_PAGE_SHIFT]);
+    be(&mut cd, 0); // spare2
+    be(&mut cd, 0); // scatterOffset
+    be(&mut cd, 0); // teamOffset
+    be(&mut cd, 0); // spare3
+    cd.extend_from_slice(&0u64.to_be_bytes()); // codeLimit64
+    cd.extend_from_slice(&p.exec_seg_base.to_be_bytes());
+    cd.extend_from_slice(&p.exec_seg_limit.to_be_bytes());
+    cd.extend_from_slice(&p.exec_seg_flags.to_be_bytes());
+    cd.extend_from_slice(&p.identifier);
+    cd.push(0);
+    for slot in (1..=n_special).rev() {
+        if let Some((_, b)) = p.blobs.iter().find(|(s, _)| *s == slot) {
+            cd.extend_from_slice(&Sha256::digest(b));
+        } else if let Some((_, h)) = p.external.iter().find(|(s, _)| *s == slot) {
+            let mut h = h.clone();
+            h.resize(32, 0);
+            cd.extend_from_slice(&h);
+        } else {
+            cd.extend_from_slice(&[0u8; 32]);
+        }
+    }
+    for h in &hashes {
+        cd.extend_from_slice(h);
+    }
+    let cd_len = cd.len() as u32;
+    cd[4..8].copy_from_slice(&cd_len.to_be_bytes());
+
+    let mut entries: Vec<(u32, Vec<u8>)> = vec![(CSSLOT_CODEDIRECTORY, cd)];
+    entries.extend(p.blobs.iter().cloned());
+    if !p.linker_signed {
+        let mut w = Vec::new();
+        be(&mut w, CSMAGIC_BLOBWRAPPER);
+        be(&mut w, 8);
+        entries.push((CSSLOT_SIGNATURESLOT, w));
+    }
+    let mut sb = Vec::with_capacity(p.size(code_limit) as usize);
+    be(&mut sb, CSMAGIC_EMBEDDED_SIGNATURE);
+    be(&mut sb, 0);
+    be(&mut sb, entries.len() as u32);
+    let mut off = 12 + 8 * entries.len() as u32;
+    for (slot, b) in &entries {
+        be(&mut sb, *slot);
+        be(&mut sb, off);
+        off += b.len() as u32;
+    }
+    for (_, b) in &entries {
+        sb.extend_from_slice(b);
+    }
+    let len = sb.len() as u32;
+    sb[4..8].copy_from_slice(&len.to_be_bytes());
+    Ok(sb)
+}
+
+/// The outcome of checking one image's signature.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Report {
+    pub kind: Kind,
+    pub identifier: String,
+    pub pages: u64,
+    /// Problems found; empty means the signature verifies.
+    pub problems: Vec<String>,
+}
+
+/// Verifies the signature `sig` (found at `dataoff`) of `image`: every SHA-256 CodeDirectory's
+/// page hashes and embedded special-slot hashes, and that it covers exactly `[0, dataoff)`.
+pub fn verify(image: &[u8], dataoff: u64, sig: &[u8]) -> Result<Report> {
+    let w = "code signature";
+    let old = parse(sig)?;
+    let count = u64::from(be32(sig, 8, w)?);
+    let mut problems = Vec::new();
+    let mut pages = 0;
+    let mut seen_cd = false;
+    for i in 0..count {
+        let ty = be32(sig, 12 + 8 * i, w)?;
+        if ty != CSSLOT_CODEDIRECTORY && !(CSSLOT_ALTERNATE_CODEDIRECTORIES..0x1005).contains(&ty) {
+            continue;
+        }
+        let off = u64::from(be32(sig, 16 + 8 * i, w)?);
+        let len = u64::from(be32(sig, off + 4, w)?);
+        let cd = slice(sig, off, len, w)?;
+        if cd.get(37) != Some(&CS_HASHTYPE_SHA256) {
+            continue;
+        }
+        seen_cd = true;
+        let hash_off = u64::from(be32(cd, 16, w)?);
+        let n_special = u64::from(be32(cd, 24, w)?);
+        let n_code = u64::from(be32(cd, 28, w)?);
+        let limit = u64::from(be32(cd, 32, w)?);
+        let page_shift = *cd.get(39).unwrap_or(&0);
+        if *cd.get(36).unwrap_or(&0) != 32 || page_shift != CS_PAGE_SHIFT {
+            problems.push("unexpected hash size or page size".into());
+            continue;
+        }
+        if limit != dataoff {
+            problems.push(format!(
+                "code limit {limit:#x} is not the signature offset {dataoff:#x}"
+            ));
+        }
+        if n_code != limit.div_ceil(PAGE) {
+            problems.push(format!(
+                "{n_code} code slots for a code limit of {limit:#x}"
+            ));
+        }
+        slice(cd, hash_off, n_code * 32, w)?;
+        let view = View {
+            base: image,
+            overlay: &[],
+        };
+        let got = view.page_hashes(limit.min(image.len() as u64));
+        for (k, h) in got.iter().enumerate() {
+            let want = &cd[hash_off as usize + 32 * k..hash_off as usize + 32 * (k + 1)];
+            if want != h {
+                problems.push(format!(
+                    "page {k} (offset {:#x}) does not match its hash",
+                    k as u64 * PAGE
+                ));
+                if problems.len() > 8 {
+                    break;
+                }
+            }
+        }
+        for (slot, blob) in &old.blobs {
+            if u64::from(*slot) > n_special {
+                problems.push(format!("special slot {slot} has no hash"));
+                continue;
+            }
+            let Some(at) = hash_off.checked_sub(u64::from(*slot) * 32) else {
+                problems.push(format!("special slot {slot} lies before the CodeDirectory"));
+                continue;
+            };
+            if slice(cd, at, 32, w)? != Sha256::digest(blob).as_slice() {
+                problems.push(format!("special slot {slot} does not match its blob"));
+            }
+        }
+        pages = n_code;
+    }
+    if !seen_cd {
+        problems.push("no SHA-256 CodeDirectory".into());
+    }
+    Ok(Report {
+        kind: old.kind,
+        identifier: String::from_utf8_lossy(&old.identifier).into_owned(),
+        pages,
+        problems,
+    })
+}

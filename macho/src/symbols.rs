@@ -1,0 +1,84 @@
+//! The symbol table (`nlist`/`nlist_64`): import ordinals and, when the image shifts, the
+//! addresses that move.
+
+use crate::bytes::Ctx;
+use crate::consts::*;
+use crate::error::Result;
+use crate::view::MachO;
+
+/// (symoff, nsyms) of LC_SYMTAB, if any.
+fn symtab(m: &MachO) -> Result<Option<(u64, u64)>> {
+    for lc in &m.cmds {
+        if lc.cmd == LC_SYMTAB {
+            let b = lc.bytes;
+            return Ok(Some((
+                m.ctx.u32(b, 8, "LC_SYMTAB")?.into(),
+                m.ctx.u32(b, 12, "LC_SYMTAB")?.into(),
+            )));
+        }
+    }
+    Ok(None)
+}
+
+fn nlist_size(ctx: Ctx) -> u64 {
+    if ctx.is64 {
+        16
+    } else {
+        12
+    }
+}
+
+/// The highest two-level library ordinal any undefined symbol refers to (1-based), if any.
+pub fn max_import_ordinal(m: &MachO) -> Result<Option<u8>> {
+    let Some((off, n)) = symtab(m)? else {
+        return Ok(None);
+    };
+    let size = nlist_size(m.ctx);
+    let mut max = None;
+    for i in 0..n {
+        let at = off + i * size;
+        let n_type = *m.data.get(at as usize + 4).unwrap_or(&0);
+        if n_type & N_STAB != 0 || n_type & N_TYPE != 0 {
+            continue;
+        }
+        let desc = m.ctx.u16(m.data, at + 6, "symbol")?;
+        let ord = (desc >> 8) as u8;
+        if (1..=0xfd).contains(&ord) {
+            max = max.max(Some(ord));
+        }
+    }
+    Ok(max)
+}
+
+/// Adds `delta` to the n_value of every symbol whose value is an address at or above
+/// `threshold`: defined section symbols and the stabs that carry addresses (N_FUN, N_STSYM,
+/// N_LCSYM, N_BNSYM, N_ENSYM with a section). Other stabs (N_OSO holds a timestamp) and
+/// absolute symbols are left alone. `symoff` is where the table now sits in `out`.
+pub fn shift_symbols(
+    ctx: Ctx,
+    out: &mut [u8],
+    symoff: u64,
+    nsyms: u64,
+    threshold: u64,
+    delta: u64,
+) -> Result<()> {
+    let size = nlist_size(ctx);
+    for i in 0..nsyms {
+        let at = symoff + i * size;
+        let n_type = *out.get(at as usize + 4).unwrap_or(&0);
+        let n_sect = *out.get(at as usize + 5).unwrap_or(&0);
+        let moves = if n_type & N_STAB != 0 {
+            matches!(n_type, N_FUN | N_STSYM | N_LCSYM | N_BNSYM | N_ENSYM) && n_sect != 0
+        } else {
+            n_type & N_TYPE == N_SECT
+        };
+        if !moves {
+            continue;
+        }
+        let v = ctx.word(out, at + 8, "symbol")?;
+        if v >= threshold {
+            ctx.put_word(out, at + 8, v + delta, "symbol")?;
+        }
+    }
+    Ok(())
+}

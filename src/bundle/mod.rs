@@ -1,0 +1,397 @@
+//! `shenzi bundle`: turn an observed Python application into a relocatable folder that runs
+//! where no Python is installed.
+//!
+//! Data flow, one module per step:
+//! `observe` (or `--manifest`) → [`collect`] (interpreter, stdlib, used distributions, app) →
+//! [`resolve`] (DT_NEEDED closure by ld.so's rules, [`ldcache`], [`elfinfo`]) → [`policy`]
+//! (what stays on the host, glibc floor) → [`place`] (where libraries go) → [`patch`] (rpath /
+//! needed / soname edits) → [`launcher`] → [`write`] (parallel copy + patch into a temporary
+//! folder, identical files stored once, fixed mtimes) → [`report`] → rename into place →
+//! [`archive`].
+
+mod archive;
+mod collect;
+mod elfinfo;
+mod launcher;
+mod ldcache;
+mod patch;
+mod place;
+mod plan;
+mod policy;
+mod report;
+mod resolve;
+mod write;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use petgraph::visit::Dfs;
+
+use crate::observe::{Manifest, Target};
+use plan::{Item, Plan, Source};
+use policy::Policy;
+
+/// Default mtime of bundled files when SOURCE_DATE_EPOCH is unset: 1980-01-01T00:00:00Z.
+const DEFAULT_EPOCH: i64 = 315_532_800;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub target: Target,
+    /// Bundle from a recorded observation (`shenzi observe --out`) instead of running the app.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["script", "module"])]
+    pub manifest: Option<PathBuf>,
+    /// Output folder.
+    #[arg(short = 'o', long = "out", value_name = "DIR", default_value = "dist")]
+    pub out: PathBuf,
+    /// Replace the output folder if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Bundle libraries matching this glob even if the policy leaves them to the host.
+    #[arg(long = "include", value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Leave out libraries (by file name) or files (by bundle path) matching this glob.
+    #[arg(long = "exclude", value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Fail if the bundle needs a newer glibc than this (e.g. 2.28).
+    #[arg(long, value_name = "2.XX")]
+    pub min_glibc: Option<String>,
+    /// Also write the folder as an archive (.tar.zst, .tar.gz or .tar).
+    #[arg(long, value_name = "FILE")]
+    pub archive: Option<PathBuf>,
+}
+
+fn source_date_epoch() -> i64 {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(DEFAULT_EPOCH)
+}
+
+/// Removes a temporary output folder unless the build got to the end.
+struct TempDir {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let started = Instant::now();
+    let min_glibc = match &args.min_glibc {
+        Some(s) => Some(
+            policy::parse_glibc(s).with_context(|| format!("--min-glibc {s}: expected 2.XX"))?,
+        ),
+        None => None,
+    };
+    if args.out.symlink_metadata().is_ok() && !args.force {
+        bail!("{} exists; pass --force to replace it", args.out.display());
+    }
+    if let Some(a) = &args.archive {
+        if !a.to_string_lossy().ends_with(".tar.zst")
+            && !a.to_string_lossy().ends_with(".tar.gz")
+            && !a.to_string_lossy().ends_with(".tar")
+        {
+            bail!(
+                "{}: archive name must end in .tar.zst, .tar.gz or .tar",
+                a.display()
+            );
+        }
+    }
+    let manifest = match &args.manifest {
+        Some(p) => Manifest::load(p)?,
+        None => observe_for_bundle(&args.target)?,
+    };
+    let policy = Policy {
+        include: args.include.clone(),
+        exclude: args.exclude.clone(),
+    };
+    let mut warnings = Vec::new();
+
+    // Python side.
+    let places = collect::Places::new(&manifest)?;
+    let collected = collect::collect(&manifest, &places)?;
+    warnings.extend(collected.warnings);
+    let mut plan = Plan::default();
+    for it in collected.items {
+        if !policy.excluded(&it.dest) {
+            plan.add(it);
+        }
+    }
+
+    // Native side: roots are the interpreter, every bundled shared object, everything mapped.
+    let exe = PathBuf::from(&manifest.python.real_executable);
+    let mut roots = vec![resolve::Root {
+        path: exe.clone(),
+        executable: true,
+    }];
+    let mut extra: BTreeSet<PathBuf> = BTreeSet::new();
+    for it in plan.items.values() {
+        if let Source::File(p) = &it.source {
+            if collect::looks_shared(p) && elfinfo::is_elf_file(p) {
+                extra.insert(p.clone());
+            }
+        }
+    }
+    let mut mapped: HashMap<String, PathBuf> = HashMap::new();
+    let mut mapped_roots: Vec<PathBuf> = Vec::new();
+    for so in &manifest.shared_objects {
+        let p = Path::new(so);
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if so.ends_with(" (deleted)")
+            || !p.is_file()
+            || policy.is_host(&name)
+            || !elfinfo::is_elf_file(p)
+        {
+            continue;
+        }
+        if let Ok(info) = elfinfo::ElfInfo::read(p) {
+            if let Some(s) = info.soname {
+                if policy.is_host(&s) {
+                    continue;
+                }
+                mapped.entry(s).or_insert_with(|| p.to_path_buf());
+            }
+        }
+        mapped.entry(name).or_insert_with(|| p.to_path_buf());
+        mapped_roots.push(p.to_path_buf());
+        extra.insert(p.to_path_buf());
+    }
+    for d in &manifest.dlopen {
+        if let Some(p) = &d.path {
+            let p = Path::new(p);
+            if p.is_file() && !policy.is_host(&d.name) {
+                extra.insert(p.to_path_buf());
+            }
+        }
+    }
+    roots.extend(extra.into_iter().map(|path| resolve::Root {
+        path,
+        executable: false,
+    }));
+    let is_host = |n: &str| policy.is_host(n);
+    let mut resolver = resolve::Resolver::new(
+        manifest.env.get("LD_LIBRARY_PATH").map(|s| s.as_str()),
+        mapped,
+        &is_host,
+    );
+    let graph = resolver.closure(&roots)?;
+
+    // Missing libraries: fatal when something the run loaded needs them.
+    let mut loaded: HashSet<petgraph::graph::NodeIndex> = HashSet::new();
+    for p in std::iter::once(&exe).chain(mapped_roots.iter()) {
+        let Some(&start) = std::fs::canonicalize(p)
+            .ok()
+            .and_then(|r| graph.by_real.get(&r))
+        else {
+            continue;
+        };
+        let mut dfs = Dfs::new(&graph.g, start);
+        while let Some(n) = dfs.next(&graph.g) {
+            loaded.insert(n);
+        }
+    }
+    let mut fatal = Vec::new();
+    for m in &graph.missing {
+        let by_loaded = std::fs::canonicalize(&m.needed_by)
+            .ok()
+            .and_then(|r| graph.by_real.get(&r))
+            .is_some_and(|ix| loaded.contains(ix));
+        let text = format!(
+            "{}: not found (needed by {})",
+            m.name,
+            m.needed_by.display()
+        );
+        if by_loaded {
+            fatal.push(text);
+        } else {
+            warnings.push(format!(
+                "{text}; that object was not loaded in the observed run"
+            ));
+        }
+    }
+    if !fatal.is_empty() {
+        bail!("missing libraries:\n  {}", fatal.join("\n  "));
+    }
+    for (p, e) in &graph.unreadable {
+        warnings.push(format!("{}: not read as ELF ({e})", p.display()));
+    }
+
+    let placement = place::place(&graph, &mut plan, &places, &policy, &manifest)?;
+    patch::plan_edits(&graph, &placement, &mut plan);
+
+    // glibc floor of everything bundled.
+    let mut glibc = None;
+    let mut glibcxx = None;
+    let mut host: BTreeSet<String> = BTreeSet::new();
+    for ix in placement.dests.keys() {
+        let n = &graph.g[*ix];
+        glibc = glibc.max(n.info.glibc);
+        glibcxx = glibcxx.max(n.info.glibcxx);
+        host.extend(n.system_deps.iter().cloned());
+    }
+    if let (Some(limit), Some(need)) = (min_glibc, glibc) {
+        if need > limit {
+            let who: Vec<String> = placement
+                .dests
+                .iter()
+                .filter(|(ix, _)| graph.g[**ix].info.glibc > Some(limit))
+                .map(|(ix, _)| graph.g[*ix].real.display().to_string())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .take(10)
+                .collect();
+            bail!(
+                "the bundle needs glibc {}.{} but --min-glibc is {}.{}; newest requirements from:\n  {}",
+                need.0,
+                need.1,
+                limit.0,
+                limit.1,
+                who.join("\n  ")
+            );
+        }
+    }
+
+    // Launchers.
+    let python = places.exe_dest.clone();
+    let script_dest = collected.entry_dest.clone();
+    plan.add(Item::generated(
+        "run.sh".into(),
+        launcher::run_sh(
+            &python,
+            script_dest.as_deref(),
+            manifest.entry.module.as_deref(),
+        )
+        .into_bytes(),
+        true,
+        "launcher",
+        "launcher",
+    ));
+    for (name, (module, attr, dist)) in collect::console_scripts(&collected.dists) {
+        if name.contains('/') || name.is_empty() {
+            continue;
+        }
+        plan.add(Item::generated(
+            format!("bin/{name}"),
+            launcher::console_script(&python, &module, &attr).into_bytes(),
+            true,
+            &dist,
+            "console script",
+        ));
+    }
+    warnings.extend(plan.warnings.iter().cloned());
+
+    // Write beside the target, then rename.
+    let out = std::path::absolute(&args.out)?;
+    let parent = out.parent().context("the output folder has no parent")?;
+    std::fs::create_dir_all(parent)?;
+    let name = out
+        .file_name()
+        .context("the output folder needs a name")?
+        .to_string_lossy()
+        .into_owned();
+    remove_stale_builds(parent, &name);
+    let tmp = TempDir {
+        path: parent.join(format!(".{name}.shenzi-{}.tmp", std::process::id())),
+        keep: false,
+    };
+    if tmp.path.exists() {
+        std::fs::remove_dir_all(&tmp.path)?;
+    }
+    std::fs::create_dir(&tmp.path)
+        .with_context(|| format!("cannot create {}", tmp.path.display()))?;
+    let mtime = source_date_epoch();
+    let bar = if std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(plan.items.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let written = write::write(&plan, &tmp.path, mtime, &bar)?;
+    bar.finish_and_clear();
+    let host: Vec<String> = host.into_iter().collect();
+    let facts = report::Facts {
+        python: &manifest.python.version,
+        entry: &manifest.entry,
+        glibc,
+        glibcxx,
+        host_libraries: &host,
+        warnings: &warnings,
+    };
+    let report_path = tmp.path.join("shenzi-manifest.json");
+    std::fs::write(&report_path, report::json(&plan, &written, &facts)?)?;
+    write::set_mtime(&report_path, mtime)?;
+    write::set_mtime(&tmp.path, mtime)?;
+
+    let mut tmp = tmp;
+    if out.symlink_metadata().is_ok() {
+        let old = parent.join(format!(".{name}.shenzi-{}.old", std::process::id()));
+        std::fs::rename(&out, &old)
+            .with_context(|| format!("cannot move the old {} aside", out.display()))?;
+        std::fs::rename(&tmp.path, &out)?;
+        let _ = std::fs::remove_dir_all(&old).or_else(|_| std::fs::remove_file(&old));
+    } else {
+        std::fs::rename(&tmp.path, &out)
+            .with_context(|| format!("cannot rename the build to {}", out.display()))?;
+    }
+    tmp.keep = true;
+    if let Some(a) = &args.archive {
+        archive::write(&out, &name, a, mtime)?;
+    }
+    eprint!(
+        "{}",
+        report::summary(
+            &plan,
+            &written,
+            &facts,
+            &out.display().to_string(),
+            started.elapsed().as_secs_f64()
+        )
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn observe_for_bundle(target: &Target) -> Result<Manifest> {
+    let (m, code) = crate::observe::observe(target)?;
+    if code != Some(0) {
+        eprintln!("shenzi: bundling what the run loaded before it failed");
+    }
+    Ok(m)
+}
+
+/// Removes temporary folders of `name` left by builds that were killed.
+fn remove_stale_builds(parent: &Path, name: &str) {
+    let prefix = format!(".{name}.shenzi-");
+    for e in std::fs::read_dir(parent).into_iter().flatten().flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file.strip_prefix(&prefix) else {
+            continue;
+        };
+        let Some(pid) = rest
+            .strip_suffix(".tmp")
+            .or_else(|| rest.strip_suffix(".old"))
+        else {
+            continue;
+        };
+        if pid.parse().is_ok_and(|p: u32| !crate::observe::alive(p)) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! `shenzi-manifest.json` (for every file: where it came from and why it is there) and the
+//! summary printed at the end of a build.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::plan::{Plan, Source};
+use super::write::{Outcome, Written};
+
+#[derive(Serialize)]
+struct FileEntry<'a> {
+    path: &'a str,
+    /// Original file, `generated`, or `symlink -> target`.
+    source: String,
+    group: &'a str,
+    why: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patched: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    same_as: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    format: &'static str,
+    version: u32,
+    python: &'a str,
+    entry: &'a crate::observe::manifest::Entry,
+    glibc_floor: Option<String>,
+    glibcxx_floor: Option<String>,
+    host_libraries: &'a [String],
+    warnings: &'a [String],
+    files: Vec<FileEntry<'a>>,
+}
+
+pub struct Facts<'a> {
+    pub python: &'a str,
+    pub entry: &'a crate::observe::manifest::Entry,
+    pub glibc: Option<(u32, u32)>,
+    pub glibcxx: Option<(u32, u32, u32)>,
+    pub host_libraries: &'a [String],
+    pub warnings: &'a [String],
+}
+
+pub fn glibc_text(v: Option<(u32, u32)>) -> Option<String> {
+    v.map(|(a, b)| format!("{a}.{b}"))
+}
+
+pub fn glibcxx_text(v: Option<(u32, u32, u32)>) -> Option<String> {
+    v.map(|(a, b, c)| format!("{a}.{b}.{c}"))
+}
+
+/// The JSON of `shenzi-manifest.json`.
+pub fn json(plan: &Plan, written: &Written, facts: &Facts) -> anyhow::Result<String> {
+    let mut files = Vec::new();
+    for (dest, item) in &plan.items {
+        let outcome = written.outcomes.get(dest);
+        if matches!(outcome, Some(Outcome::Skipped) | None) {
+            continue;
+        }
+        let (bytes, patched) = match outcome {
+            Some(Outcome::Written { bytes, patched }) => (Some(*bytes), patched.as_deref()),
+            _ => (None, None),
+        };
+        files.push(FileEntry {
+            path: dest,
+            source: match &item.source {
+                Source::File(p) => p.display().to_string(),
+                Source::Bytes { .. } => "generated".into(),
+                Source::Symlink(t) => format!("symlink -> {t}"),
+            },
+            group: &item.group,
+            why: &item.why,
+            bytes,
+            patched,
+            same_as: written.same_as.get(dest).map(|s| s.as_str()),
+        });
+    }
+    let r = Report {
+        format: "shenzi-bundle",
+        version: 1,
+        python: facts.python,
+        entry: facts.entry,
+        glibc_floor: glibc_text(facts.glibc),
+        glibcxx_floor: glibcxx_text(facts.glibcxx),
+        host_libraries: facts.host_libraries,
+        warnings: facts.warnings,
+        files,
+    };
+    Ok(serde_json::to_string_pretty(&r)? + "\n")
+}
+
+fn human(n: u64) -> String {
+    const UNITS: [&str; 3] = ["KiB", "MiB", "GiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
+}
+
+/// The human summary.
+pub fn summary(plan: &Plan, written: &Written, facts: &Facts, out: &str, secs: f64) -> String {
+    let mut groups: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    let mut total = (0u64, 0u64);
+    for (dest, item) in &plan.items {
+        if let Some(Outcome::Written { bytes, .. }) = written.outcomes.get(dest) {
+            let stored = if written.same_as.contains_key(dest) {
+                0
+            } else {
+                *bytes
+            };
+            let g = groups.entry(&item.group).or_default();
+            g.0 += 1;
+            g.1 += stored;
+            total.0 += 1;
+            total.1 += stored;
+        }
+    }
+    let patched = written
+        .outcomes
+        .values()
+        .filter(|o| {
+            matches!(
+                o,
+                Outcome::Written {
+                    patched: Some(_),
+                    ..
+                }
+            )
+        })
+        .count();
+    let mut s = format!(
+        "bundled into {out} in {secs:.1}s: {} files, {} ({} patched, {} stored once as links)\n",
+        total.0,
+        human(total.1),
+        patched,
+        written.same_as.len()
+    );
+    let mut rows: Vec<_> = groups.into_iter().collect();
+    rows.sort_by_key(|(_, (_, b))| std::cmp::Reverse(*b));
+    for (g, (n, b)) in rows {
+        s += &format!("  {g:<28} {n:>6} files {:>12}\n", human(b));
+    }
+    s += &format!(
+        "  requires glibc >= {}{}\n",
+        glibc_text(facts.glibc).unwrap_or_else(|| "(any)".into()),
+        glibcxx_text(facts.glibcxx)
+            .map(|v| format!(", libstdc++ GLIBCXX >= {v}"))
+            .unwrap_or_default()
+    );
+    for w in facts.warnings {
+        s += &format!("  warning: {w}\n");
+    }
+    s
+}

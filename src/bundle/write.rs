@@ -1,0 +1,285 @@
+//! Writes a [`Plan`] into a fresh directory: copies (patching ELF objects in memory on the way,
+//! in parallel), generated files and links; stores identical files once (hard links); gives
+//! every entry a fixed mtime so that the same input gives the same bytes.
+//!
+//! Byte-compiled files stay valid under the fixed mtime: a timestamp `.pyc` whose header matches
+//! its source is rewritten to carry the fixed mtime; a stale one is left out.
+
+use std::collections::BTreeMap;
+use std::ffi::CString;
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::plan::{Item, Plan, Source};
+
+/// What happened to one planned item.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Written {
+        bytes: u64,
+        patched: Option<String>,
+    },
+    Link,
+    /// A stale `.pyc` left out.
+    Skipped,
+}
+
+/// The result of writing: per-item outcome and the hard links made.
+pub struct Written {
+    pub outcomes: BTreeMap<String, Outcome>,
+    /// Path → the path it is a hard link of.
+    pub same_as: BTreeMap<String, String>,
+}
+
+/// Sets the mtime (and atime) of `path` without following a final symlink.
+pub fn set_mtime(path: &Path, secs: i64) -> Result<()> {
+    let c = CString::new(path.as_os_str().as_bytes())?;
+    let t = libc::timespec {
+        tv_sec: secs as libc::time_t,
+        tv_nsec: 0,
+    };
+    let times = [t, t];
+    // SAFETY: valid NUL-terminated path and a two-element timespec array.
+    let r = unsafe {
+        libc::utimensat(
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            times.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+    if r != 0 {
+        return Err(std::io::Error::last_os_error())
+            .with_context(|| format!("cannot set the time of {}", path.display()));
+    }
+    Ok(())
+}
+
+fn mode_of(src: &Path) -> u32 {
+    let exec = std::fs::metadata(src)
+        .map(|m| m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false);
+    if exec {
+        0o755
+    } else {
+        0o644
+    }
+}
+
+/// The `.py` a `__pycache__/NAME.TAG[.opt-N].pyc` was compiled from.
+fn pyc_source(pyc: &Path) -> Option<PathBuf> {
+    let cache = pyc.parent()?;
+    if cache.file_name()? != "__pycache__" {
+        return None;
+    }
+    let name = pyc.file_name()?.to_str()?;
+    let stem = name.split('.').next()?;
+    Some(cache.parent()?.join(format!("{stem}.py")))
+}
+
+/// A timestamp `.pyc` re-stamped for the fixed mtime; `None` when it is stale.
+fn restamp_pyc(src: &Path, mtime: i64) -> Result<Option<Vec<u8>>> {
+    let mut data = std::fs::read(src)?;
+    let Some(py) = pyc_source(src) else {
+        return Ok(Some(data));
+    };
+    let Ok(meta) = std::fs::metadata(&py) else {
+        return Ok(Some(data));
+    };
+    if data.len() < 16 || u32::from_le_bytes([data[4], data[5], data[6], data[7]]) != 0 {
+        return Ok(Some(data)); // hash-based or unknown: independent of mtimes
+    }
+    use std::os::unix::fs::MetadataExt;
+    let stamp = u32::from_le_bytes([data[8], data[9], data[10], data[11]]);
+    let size = u32::from_le_bytes([data[12], data[13], data[14], data[15]]);
+    if stamp != meta.mtime() as u32 || size != meta.size() as u32 {
+        return Ok(None);
+    }
+    data[8..12].copy_from_slice(&(mtime as u32).to_le_bytes());
+    Ok(Some(data))
+}
+
+fn write_item(item: &Item, root: &Path, mtime: i64) -> Result<Outcome> {
+    let dst = root.join(&item.dest);
+    match &item.source {
+        Source::Symlink(target) => {
+            std::os::unix::fs::symlink(target, &dst)
+                .with_context(|| format!("cannot create the link {}", item.dest))?;
+            Ok(Outcome::Link)
+        }
+        Source::Bytes { data, exec } => {
+            std::fs::write(&dst, data)?;
+            let mode = if *exec { 0o755 } else { 0o644 };
+            std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(mode))?;
+            Ok(Outcome::Written {
+                bytes: data.len() as u64,
+                patched: None,
+            })
+        }
+        Source::File(src) => {
+            let mode = mode_of(src);
+            let mut patched = None;
+            let bytes = if let Some(edit) = &item.edit {
+                let data =
+                    std::fs::read(src).with_context(|| format!("cannot read {}", src.display()))?;
+                let elf = shenzi_elf::Elf::parse(&data)
+                    .with_context(|| format!("cannot parse {}", src.display()))?;
+                let rw = shenzi_elf::plan(&elf, edit, &shenzi_elf::Options::default(), None)
+                    .with_context(|| format!("cannot patch {}", src.display()))?;
+                let out = rw.output(&data);
+                shenzi_elf::Elf::parse(&out)
+                    .with_context(|| format!("patched {} does not parse", src.display()))?;
+                patched = Some(rw.plan.steps.join("; "));
+                std::fs::write(&dst, &out)?;
+                out.len() as u64
+            } else if item.dest.ends_with(".pyc") {
+                match restamp_pyc(src, mtime)? {
+                    Some(d) => {
+                        std::fs::write(&dst, &d)?;
+                        d.len() as u64
+                    }
+                    None => return Ok(Outcome::Skipped),
+                }
+            } else {
+                std::fs::copy(src, &dst)
+                    .with_context(|| format!("cannot copy {} to {}", src.display(), item.dest))?
+            };
+            std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(mode))?;
+            Ok(Outcome::Written { bytes, patched })
+        }
+    }
+}
+
+fn file_hash(path: &Path) -> Result<[u8; 32]> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().into())
+}
+
+/// Plain copies whose source has the same bytes and mode as an earlier item's (in path order):
+/// path → that item's path. Found before writing, from the sources, so duplicates are never
+/// written twice.
+fn find_duplicates(plan: &Plan) -> Result<BTreeMap<String, String>> {
+    let plain: Vec<(&String, &Path)> = plan
+        .items
+        .values()
+        .filter_map(|it| match (&it.source, &it.edit) {
+            (Source::File(p), None) if !it.dest.ends_with(".pyc") => Some((&it.dest, p.as_path())),
+            _ => None,
+        })
+        .collect();
+    let keys: Vec<(u64, u32)> = plain
+        .par_iter()
+        .map(|(_, p)| {
+            let m = std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
+            Ok((m.len(), mode_of(p)))
+        })
+        .collect::<Result<_>>()?;
+    let mut by_key: BTreeMap<(u64, u32), Vec<usize>> = BTreeMap::new();
+    for (i, k) in keys.iter().enumerate() {
+        if k.0 > 0 {
+            by_key.entry(*k).or_default().push(i);
+        }
+    }
+    let groups: Vec<Vec<usize>> = by_key.into_values().filter(|g| g.len() > 1).collect();
+    let hashed: Vec<Vec<(usize, [u8; 32])>> = groups
+        .par_iter()
+        .map(|g| {
+            g.iter()
+                .map(|&i| Ok((i, file_hash(plain[i].1)?)))
+                .collect::<Result<_>>()
+        })
+        .collect::<Result<_>>()?;
+    let mut same_as = BTreeMap::new();
+    for g in hashed {
+        let mut first: BTreeMap<[u8; 32], usize> = BTreeMap::new();
+        for (i, h) in g {
+            match first.get(&h) {
+                Some(&orig) => {
+                    same_as.insert(plain[i].0.clone(), plain[orig].0.clone());
+                }
+                None => {
+                    first.insert(h, i);
+                }
+            }
+        }
+    }
+    Ok(same_as)
+}
+
+pub fn write(plan: &Plan, root: &Path, mtime: i64, bar: &ProgressBar) -> Result<Written> {
+    let mut dirs: Vec<PathBuf> = plan
+        .items
+        .keys()
+        .filter_map(|d| Path::new(d).parent().map(|p| root.join(p)))
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    for d in &dirs {
+        std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
+    }
+    let same_as = find_duplicates(plan)?;
+    let items: Vec<&Item> = plan
+        .items
+        .values()
+        .filter(|it| !same_as.contains_key(&it.dest))
+        .collect();
+    let results: Vec<(String, Outcome)> = items
+        .par_iter()
+        .map(|it| {
+            let r = write_item(it, root, mtime).with_context(|| format!("writing {}", it.dest));
+            bar.inc(1);
+            r.map(|o| (it.dest.clone(), o))
+        })
+        .collect::<Result<_>>()?;
+    let mut outcomes: BTreeMap<String, Outcome> = results.into_iter().collect();
+    // Identical files are stored once, as hard links.
+    for (dest, orig) in &same_as {
+        std::fs::hard_link(root.join(orig), root.join(dest))
+            .with_context(|| format!("cannot link {dest}"))?;
+        let o = outcomes.get(orig).cloned().unwrap_or(Outcome::Link);
+        outcomes.insert(dest.clone(), o);
+        bar.inc(1);
+    }
+
+    // Fixed times everywhere, directories last (writing into them changes theirs).
+    for dest in outcomes.keys() {
+        let p = root.join(dest);
+        if p.symlink_metadata().is_ok() {
+            set_mtime(&p, mtime)?;
+        }
+    }
+    let mut all_dirs: Vec<PathBuf> = Vec::new();
+    for d in &dirs {
+        let mut cur = d.as_path();
+        while cur.starts_with(root) {
+            all_dirs.push(cur.to_path_buf());
+            match cur.parent() {
+                Some(p) => cur = p,
+                None => break,
+            }
+        }
+    }
+    all_dirs.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+    all_dirs.dedup();
+    for d in all_dirs {
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755))?;
+        set_mtime(&d, mtime)?;
+    }
+    Ok(Written { outcomes, same_as })
+}
