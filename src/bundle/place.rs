@@ -40,7 +40,8 @@ impl Placement {
     }
 }
 
-pub fn content_hash(path: &Path) -> Result<String> {
+/// SHA-256 of a file's content.
+pub fn file_hash(path: &Path) -> Result<[u8; 32]> {
     let mut f = std::fs::File::open(path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -51,7 +52,12 @@ pub fn content_hash(path: &Path) -> Result<String> {
         }
         h.update(&buf[..n]);
     }
-    Ok(h.finalize()
+    Ok(h.finalize().into())
+}
+
+/// The first 8 hex digits of a file's SHA-256, for names that must not clash.
+pub fn content_hash(path: &Path) -> Result<String> {
+    Ok(file_hash(path)?
         .iter()
         .take(4)
         .map(|b| format!("{b:02x}"))

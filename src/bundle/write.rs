@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
-use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -15,8 +14,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
-use sha2::{Digest, Sha256};
 
+use super::place::file_hash;
 use super::plan::{Item, Plan, Source};
 
 /// What happened to one planned item.
@@ -155,20 +154,6 @@ fn write_item(item: &Item, root: &Path, mtime: i64) -> Result<Outcome> {
             Ok(Outcome::Written { bytes, patched })
         }
     }
-}
-
-fn file_hash(path: &Path) -> Result<[u8; 32]> {
-    let mut f = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(h.finalize().into())
 }
 
 /// Plain copies whose source has the same bytes and mode as an earlier item's (in path order):
