@@ -7,20 +7,32 @@ secs=${1:-60}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$here/..
 export RUSTC_BOOTSTRAP=1
+export ASAN_OPTIONS=detect_leaks=0
 if [ ! -f "$root/target/corpus/elf/manifest.tsv" ]; then
     bash "$root/corpus/elf/build.sh" "$root/target/corpus/elf" > /dev/null
 fi
-mkdir -p "$here/corpus/elf_parse" "$here/corpus/elf_edit"
+mkdir -p "$here/corpus/elf_parse" "$here/corpus/elf_edit" "$here/corpus/macho_parse" \
+    "$here/corpus/macho_edit" "$here/corpus/macho_fat" "$here/corpus/codesign"
 for f in "$root"/target/corpus/elf/*/prog "$root"/target/corpus/elf/*/lib/libdemo.so; do
     key=$(echo "$f" | sed 's#.*/elf/##; s#/#_#g')
     cp "$f" "$here/corpus/elf_parse/$key"
     { printf '\001\077\001\002\003\040\040\040'; cat "$f"; } > "$here/corpus/elf_edit/$key"
 done
+# Mach-O seeds: the corpus builds and wheel binaries of corpus/macho/setup.sh, when present.
+for f in "$root"/target/corpus-macho/* $(find "$root/target/wheels-macho" -name '*.so' -o -name '*.dylib' 2>/dev/null | head -40); do
+    [ -f "$f" ] || continue
+    key=$(echo "$f" | md5sum | cut -c1-16)
+    cp "$f" "$here/corpus/macho_parse/$key"
+    { printf '\001\037\001\040\040\002\040\040'; cat "$f"; } > "$here/corpus/macho_edit/$key"
+    case "$(head -c 4 "$f" | od -An -tx1 | tr -d ' ')" in
+        cafebabe|cafebabf) cp "$here/corpus/macho_edit/$key" "$here/corpus/macho_fat/$key" ;;
+    esac
+done
 status=0
 cd "$here"
 for t in $(cargo fuzz list 2>/dev/null); do
     log=$(mktemp)
-    cargo fuzz run "$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -timeout=5 -print_final_stats=1 > "$log" 2>&1
+    cargo fuzz run "$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -timeout=5 -detect_leaks=0 -print_final_stats=1 > "$log" 2>&1
     rc=$?
     execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' | tail -1)
     crashes=$(ls "$here/artifacts/$t" 2>/dev/null | wc -l)

@@ -31,6 +31,8 @@ mod edit;
 mod error;
 mod fat;
 mod fixups;
+#[doc(hidden)]
+pub mod fuzzing;
 mod layout;
 mod shift;
 pub mod sign;

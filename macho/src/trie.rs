@@ -51,7 +51,10 @@ pub fn rewrite(trie: &[u8], f: &dyn Fn(u64) -> u64) -> Result<Vec<u8>> {
             put_uleb(&mut terminal, flags);
             if flags & REEXPORT != 0 {
                 // Ordinal and imported name: copied unchanged.
-                terminal.extend_from_slice(&trie[p..tend]);
+                let rest = trie.get(p..tend).ok_or_else(|| {
+                    malformed("export trie", format!("node at {off:#x} overruns"))
+                })?;
+                terminal.extend_from_slice(rest);
             } else {
                 let addr = uleb(trie, &mut p, "export trie")?;
                 let absolute = flags & KIND_MASK == KIND_ABSOLUTE;

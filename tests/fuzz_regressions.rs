@@ -1,4 +1,4 @@
-//! Inputs the fuzzers once broke the engine with; each must now pass the fuzz target's checks.
+//! Inputs the fuzzers once broke the engines with; each must now pass its fuzz target's checks.
 
 use std::path::Path;
 
@@ -24,4 +24,9 @@ fn replay(dir: &str, check: fn(&[u8]) -> Result<(), String>) {
 #[test]
 fn elf_edit_findings_stay_fixed() {
     replay("elf_edit", shenzi_elf::fuzzing::check_edit);
+}
+
+#[test]
+fn macho_edit_findings_stay_fixed() {
+    replay("macho_edit", shenzi_macho::fuzzing::check_edit);
 }
