@@ -608,3 +608,46 @@ fn concurrent_edits_of_one_file() {
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+/// A file the user may not write gives a clear error naming it, and stays as it was.
+#[test]
+fn read_only_file_gives_a_clear_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(v) = variant("pie") else { return };
+    let scratch = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(scratch.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let f = scratch.path().join("prog");
+    std::fs::copy(v.dir.join("prog"), &f).unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let before = std::fs::read(&f).unwrap();
+    // Root may write anything: run as nobody, from a copy of the binary nobody can reach.
+    let exe = scratch.path().join("shenzi");
+    std::fs::copy(shenzi(), &exe).unwrap();
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let mut cmd = if root {
+        if !oracle("setpriv") {
+            return;
+        }
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&exe);
+        c
+    } else {
+        Command::new(&exe)
+    };
+    let o = run(cmd.args(["patch", "--rpath", "/new"]).arg(&f));
+    assert_eq!(o.status.code(), Some(1), "stderr: {}", stderr(&o));
+    let msg = stderr(&o);
+    assert!(
+        msg.contains(f.to_str().unwrap()) && msg.contains("Permission denied"),
+        "{msg}"
+    );
+    assert_eq!(std::fs::read(&f).unwrap(), before);
+    let names: Vec<_> = std::fs::read_dir(scratch.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
