@@ -651,3 +651,52 @@ fn read_only_file_gives_a_clear_error() {
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
 }
+
+/// `--shrink-rpath` keeps relative entries and the directories that hold a needed library, as
+/// patchelf does; `--allowed-rpath-prefixes` drops absolute entries outside the prefixes.
+#[test]
+fn shrink_rpath_matches_patchelf() {
+    let Some(v) = variant("pie") else { return };
+    if !oracle("patchelf") {
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let work = scratch.path().join("w");
+    copy_tree(&v.dir, &work);
+    let lib = work.join("lib");
+    let system = ["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu"]
+        .into_iter()
+        .find(|d| Path::new(d).join("libm.so.6").exists())
+        .expect("libm.so.6");
+    let rpath = format!(
+        "$ORIGIN/lib:/nonexistent:{}:{system}:/tmp:{}",
+        lib.display(),
+        lib.display()
+    );
+    for allowed in [None, Some(work.display().to_string())] {
+        let (a, b) = (work.join("ours"), work.join("theirs"));
+        for f in [&a, &b] {
+            std::fs::copy(work.join("prog"), f).unwrap();
+            let o = shenzi_run(&["patch", "--rpath", &rpath, f.to_str().unwrap()]);
+            assert!(o.status.success());
+        }
+        let mut ours = vec!["patch".to_string(), "--shrink-rpath".into()];
+        let mut theirs = Command::new("patchelf");
+        theirs.arg("--shrink-rpath");
+        if let Some(p) = &allowed {
+            ours.extend(["--allowed-rpath-prefixes".into(), p.clone()]);
+            theirs.args(["--allowed-rpath-prefixes", p]);
+        }
+        ours.push(a.display().to_string());
+        assert!(run(Command::new(shenzi()).args(&ours)).status.success());
+        assert!(run(theirs.arg(&b)).status.success());
+        let print = |f: &Path| stdout(&run(Command::new("patchelf").arg("--print-rpath").arg(f)));
+        let got = print(&a);
+        assert_eq!(got, print(&b), "allowed {allowed:?}");
+        let want = match &allowed {
+            None => format!("$ORIGIN/lib:{}:{system}\n", lib.display()),
+            Some(_) => format!("$ORIGIN/lib:{}\n", lib.display()),
+        };
+        assert_eq!(got, want);
+    }
+}
