@@ -180,10 +180,19 @@ pub fn rewrite_thin(
         let mut b = vec![0u8; 16];
         ctx.put_u32(&mut b, 0, LC_CODE_SIGNATURE, "cmd")?;
         ctx.put_u32(&mut b, 4, 16, "cmd")?;
-        cmds.push(Cmd {
-            cmd: LC_CODE_SIGNATURE,
-            bytes: b,
-        });
+        // Before the LC_RPATHs at the end, as in a signed file: rpaths a later edit appends
+        // then land where this edit put them, so repeating the edit changes nothing.
+        let at = cmds
+            .iter()
+            .rposition(|c| c.cmd != LC_RPATH)
+            .map_or(0, |i| i + 1);
+        cmds.insert(
+            at,
+            Cmd {
+                cmd: LC_CODE_SIGNATURE,
+                bytes: b,
+            },
+        );
     }
 
     let need = m.header_size() + cmds.iter().map(|c| c.bytes.len() as u64).sum::<u64>();

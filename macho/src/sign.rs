@@ -425,7 +425,8 @@ pub fn verify(image: &[u8], dataoff: u64, sig: &[u8]) -> Result<Report> {
             overlay: &[],
         };
         let got = view.page_hashes(limit.min(image.len() as u64));
-        for (k, h) in got.iter().enumerate() {
+        // Only the n_code hashes bounds-checked above exist; a mismatch in count is reported.
+        for (k, h) in got.iter().enumerate().take(n_code as usize) {
             let want = &cd[hash_off as usize + 32 * k..hash_off as usize + 32 * (k + 1)];
             if want != h {
                 problems.push(format!(

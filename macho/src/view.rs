@@ -430,6 +430,13 @@ impl<'a> MachO<'a> {
                     format!("name offset {name_off} outside cmdsize {}", b.len()),
                 ));
             }
+            // dyld refuses a name that runs past the end of its command.
+            if !b[name_off as usize..].contains(&0) {
+                return Err(malformed(
+                    "dylib command",
+                    format!("command {i}: the name has no terminator within cmdsize"),
+                ));
+            }
             out.push(Dylib {
                 cmd_index: i,
                 cmd: lc.cmd,
@@ -491,6 +498,12 @@ pub fn rpath_of(ctx: Ctx, b: &[u8]) -> Result<Vec<u8>> {
         return Err(malformed(
             "LC_RPATH",
             format!("path offset {off} outside cmdsize {}", b.len()),
+        ));
+    }
+    if !b[off as usize..].contains(&0) {
+        return Err(malformed(
+            "LC_RPATH",
+            "the path has no terminator within cmdsize",
         ));
     }
     Ok(cstr(b, off as usize).to_vec())
