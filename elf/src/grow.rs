@@ -545,6 +545,18 @@ impl Planner<'_, '_> {
             if dynamic_moves { "RW" } else { "R" }
         ));
 
+        // What the loader will read must stay inside the address space.
+        for (i, p) in phdrs.iter().enumerate() {
+            if p.p_vaddr.checked_add(p.p_memsz.max(p.p_filesz)).is_none() {
+                return Err(Error::Malformed {
+                    what: "program header",
+                    detail: format!(
+                        "segment {i} would wrap around the address space after the move"
+                    ),
+                });
+            }
+        }
+
         // Section headers.
         let mut shdrs: Vec<Shdr> = elf.shdrs.clone();
         for (i, s) in shdrs.iter_mut().enumerate() {
