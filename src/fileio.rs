@@ -64,6 +64,7 @@ pub fn open(path: &Path) -> Result<Input> {
         bail!("{}: not a regular file", path.display());
     }
     recover(&real)?;
+    clean_stale_temps(&real);
     let meta = file.metadata()?;
     // SAFETY: the map is read-only; shenzi writes this file only through the journal below, after
     // every read of the map for that edit has happened.
