@@ -64,7 +64,8 @@ pub fn open(path: &Path) -> Result<Input> {
         bail!("{}: not a regular file", path.display());
     }
     recover(&real)?;
-    clean_stale_temps(&real);
+    // Under the lock no other shenzi writes this file's own temporary: one left here is stale.
+    let _ = fs::remove_file(own_temp(&real));
     let meta = file.metadata()?;
     // SAFETY: the map is read-only; shenzi writes this file only through the journal below, after
     // every read of the map for that edit has happened.
@@ -330,9 +331,24 @@ fn clean_stale_temps(target: &Path) {
     }
 }
 
+/// The temporary that replaces a file we hold the lock on (a fixed name: see `open`).
+fn own_temp(real: &Path) -> PathBuf {
+    let name = real
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    real.with_file_name(format!(".{name}.shenzi-tmp"))
+}
+
 fn replace(input: &Input, target: &Path, change: Change, verify: Verify) -> Result<()> {
-    clean_stale_temps(target);
-    let temp = target.with_file_name(format!("{}{}", temp_prefix(target), std::process::id()));
+    let temp = if target == input.real {
+        own_temp(target)
+    } else {
+        // Another file (`--output`): several runs may write it at once, so the name carries
+        // the process id, and leftovers of dead processes are removed first.
+        clean_stale_temps(target);
+        target.with_file_name(format!("{}{}", temp_prefix(target), std::process::id()))
+    };
     let result = (|| -> Result<()> {
         match &change {
             Change::Patch { new_len, writes } => {
