@@ -19,6 +19,11 @@ use std::path::Path;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Like other command-line tools, end quietly when a reader closes the pipe (`| head`).
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let args: Vec<OsString> = std::env::args_os().collect();
     let prog = args
         .first()

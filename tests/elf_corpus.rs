@@ -472,6 +472,34 @@ fn static_pie_refuses_to_move_dynamic() {
     assert_eq!(std::fs::read(&f).unwrap(), before, "file changed");
     let out = run(&mut Command::new(&f));
     assert_eq!(stdout(&out).trim(), "static:ok");
+
+    // An rpath would make its self-relocation abort: refused.
+    let o = shenzi_run(&["patch", "--rpath", "/x", f.to_str().unwrap()]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("static PIE"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(&f).unwrap(), before, "file changed");
+    // Growth that leaves .dynamic in place is fine: the program still runs.
+    let o = shenzi_run(&[
+        "patch",
+        "--set-soname",
+        "libsoname-longer-than-any-free-room.so",
+        f.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        std::fs::read(&f).unwrap().len() > before.len(),
+        "expected growth"
+    );
+    let out = run(&mut Command::new(&f));
+    assert_eq!(
+        stdout(&out).trim(),
+        "static:ok",
+        "after growth: {}",
+        stderr(&out)
+    );
 }
 
 /// `--no-grow` refuses an edit that does not fit, leaving the file byte-identical.

@@ -79,6 +79,24 @@ pub fn plan(
             "the file has no dynamic section (statically linked): nothing to edit there".into(),
         ));
     }
+    if elf.is_static_pie() {
+        // No loader ever reads these, and glibc's self-relocation asserts that a static PIE has
+        // no DT_RPATH/DT_RUNPATH: such an edit could only break the program.
+        let search = |t: &Target| -> Vec<Entry> {
+            t.entries
+                .iter()
+                .filter(|e| matches!(e.tag, DT_NEEDED | DT_RPATH | DT_RUNPATH))
+                .cloned()
+                .collect()
+        };
+        if search(&t) != search(&original) {
+            return Err(Error::Unsupported(
+                "refusing to change DT_NEEDED/DT_RPATH/DT_RUNPATH of a static PIE: it has no dynamic \
+                 loader, and its self-relocation rejects an rpath"
+                    .into(),
+            ));
+        }
+    }
     let needs_strings = t.entries.iter().any(|e| matches!(e.val, Val::Str { .. }));
     if dyn_changed && needs_strings && elf.dynstr.is_none() {
         return Err(Error::Unsupported(
