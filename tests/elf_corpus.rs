@@ -728,3 +728,41 @@ fn shrink_rpath_matches_patchelf() {
         assert_eq!(got, want);
     }
 }
+
+/// The dynamic loader relocates itself like a static PIE: an rpath is refused, growth that keeps
+/// .dynamic in place leaves it working.
+#[test]
+fn dynamic_loader_is_treated_as_self_relocating() {
+    let Some(v) = variant("pie") else { return };
+    let interp = readelf_interp(&v.dir.join("prog"));
+    let scratch = tempfile::tempdir().unwrap();
+    let ld = scratch.path().join("ld.so");
+    std::fs::copy(&interp, &ld).unwrap();
+    let before = std::fs::read(&ld).unwrap();
+    let o = shenzi_run(&["patch", "--rpath", "/x", ld.to_str().unwrap()]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("dynamic loader"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(&ld).unwrap(), before);
+    let o = shenzi_run(&[
+        "patch",
+        "--set-soname",
+        "ld-renamed-with-a-name-that-cannot-fit.so.2",
+        ld.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(Command::new(&ld).arg("--version"));
+    assert!(
+        o.status.success() && stdout(&o).contains("ld.so"),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    // And it still loads a program.
+    let o = run(Command::new(&ld)
+        .arg(v.dir.join("prog"))
+        .env("LD_LIBRARY_PATH", v.dir.join("lib")));
+    assert_eq!(stdout(&o).trim(), v.expected, "{}", stderr(&o));
+}

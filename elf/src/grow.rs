@@ -288,9 +288,9 @@ impl Planner<'_, '_> {
         let interp_moves = interp_moves
             || interp_sec.is_some_and(|s| sections.contains(&s))
             || interp_phdr.is_some_and(|p| in_region(elf.phdrs[p].p_offset));
-        if dynamic_moves && elf.is_static_pie() {
+        if dynamic_moves && elf.is_self_relocating() {
             return Err(Error::Unsupported(
-                "refusing to move .dynamic of a static PIE (it relocates itself through _DYNAMIC)"
+                "refusing to move .dynamic of a static PIE or dynamic loader (it relocates itself through _DYNAMIC)"
                     .into(),
             ));
         }

@@ -79,7 +79,7 @@ pub fn plan(
             "the file has no dynamic section (statically linked): nothing to edit there".into(),
         ));
     }
-    if elf.is_static_pie() {
+    if elf.is_self_relocating() {
         // No loader ever reads these, and glibc's self-relocation asserts that a static PIE has
         // no DT_RPATH/DT_RUNPATH: such an edit could only break the program.
         let search = |t: &Target| -> Vec<Entry> {
@@ -91,8 +91,8 @@ pub fn plan(
         };
         if search(&t) != search(&original) {
             return Err(Error::Unsupported(
-                "refusing to change DT_NEEDED/DT_RPATH/DT_RUNPATH of a static PIE: it has no dynamic \
-                 loader, and its self-relocation rejects an rpath"
+                "refusing to change DT_NEEDED/DT_RPATH/DT_RUNPATH of a static PIE or dynamic loader: \
+                 its self-relocation rejects an rpath, and it loads no libraries itself"
                     .into(),
             ));
         }
@@ -202,9 +202,9 @@ impl<'e, 'a> Planner<'e, 'a> {
                 short.join("; ")
             )));
         }
-        if !dyn_fits && elf.is_static_pie() {
+        if !dyn_fits && elf.is_self_relocating() {
             return Err(Error::Unsupported(format!(
-                "refusing to move .dynamic of a static PIE (it relocates itself through _DYNAMIC): {}",
+                "refusing to move .dynamic of a static PIE or dynamic loader (it relocates itself through _DYNAMIC): {}",
                 short.join("; ")
             )));
         }

@@ -433,12 +433,22 @@ impl<'a> Elf<'a> {
         }
     }
 
-    /// Whether this is a static PIE: it relocates itself through `_DYNAMIC`, so its dynamic table
-    /// must never move.
+    /// Whether this is a static PIE (DF_1_PIE and no interpreter).
     pub fn is_static_pie(&self) -> bool {
         self.ehdr.e_type == ET_DYN
             && self.find_phdr(PT_INTERP).is_none()
             && self.dyn_val(DT_FLAGS_1).is_some_and(|f| f & DF_1_PIE != 0)
+    }
+
+    /// Whether the file relocates itself through `_DYNAMIC` before any loader runs: a static PIE,
+    /// or a dynamic loader (`ld.so`: no interpreter, no needed libraries, an entry point). Its
+    /// dynamic table must not move, and it must not get an rpath (glibc's bootstrap asserts).
+    pub fn is_self_relocating(&self) -> bool {
+        self.is_static_pie()
+            || (self.ehdr.e_type == ET_DYN
+                && self.find_phdr(PT_INTERP).is_none()
+                && self.ehdr.e_entry != 0
+                && self.dyn_val(DT_NEEDED).is_none())
     }
 
     /// The interpreter (PT_INTERP) string.
