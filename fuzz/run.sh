@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for SECONDS each (default 60) and prints executions and crashes.
-# Seeds come from the corpus builds (target/corpus/elf). Needs cargo-fuzz; uses RUSTC_BOOTSTRAP
-# where only a stable toolchain exists.
+# Runs every fuzz target and prints executions and crashes; exits 1 if any target crashed.
+#   run.sh [SECONDS]     each target for SECONDS (default 60), a random seed each time
+#   run.sh --runs N      each target for exactly N inputs with a fixed seed: the same result on
+#                        every machine (what CI uses, so a run there is reproducible here)
+# Seeds come from the corpus builds. Needs cargo-fuzz; uses RUSTC_BOOTSTRAP where only a stable
+# toolchain exists. Targets build with debug assertions, so arithmetic overflow is a crash.
 set -uo pipefail
-secs=${1:-60}
+if [ "${1:-}" = "--runs" ]; then
+    limit=(-runs="${2:?--runs needs a count}" -seed=1)
+else
+    limit=(-max_total_time="${1:-60}")
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 root=$here/..
 export RUSTC_BOOTSTRAP=1
@@ -32,7 +39,7 @@ status=0
 cd "$here"
 for t in $(cargo fuzz list 2>/dev/null); do
     log=$(mktemp)
-    cargo fuzz run "$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -timeout=5 -detect_leaks=0 -print_final_stats=1 > "$log" 2>&1
+    cargo fuzz run "$t" -- "${limit[@]}" -rss_limit_mb=2048 -timeout=5 -detect_leaks=0 -print_final_stats=1 > "$log" 2>&1
     rc=$?
     execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' | tail -1)
     crashes=$(ls "$here/artifacts/$t" 2>/dev/null | wc -l)

@@ -16,9 +16,10 @@ pub struct Shift {
 }
 
 impl Shift {
+    // Wrapping: a hostile value near the top of the range must not panic; real values never wrap.
     pub fn file(&self, v: u64) -> u64 {
         if v >= self.off {
-            v + self.delta
+            v.wrapping_add(self.delta)
         } else {
             v
         }
@@ -28,7 +29,7 @@ impl Shift {
     }
     pub fn vm(&self, v: u64) -> u64 {
         if v >= self.addr {
-            v + self.delta
+            v.wrapping_add(self.delta)
         } else {
             v
         }

@@ -80,7 +80,10 @@ pub fn check_edit(input: &[u8]) -> Result<(), String> {
         return Ok(());
     };
     let out = rw.apply(data);
-    crate::check(&out, !opts.no_sign)
+    // Signatures must verify afterwards when they did before (a slice the edit leaves alone
+    // keeps whatever signature it had).
+    let signed_ok = crate::check(data, true).is_ok();
+    crate::check(&out, signed_ok && !opts.no_sign)
         .map_err(|err| format!("rewritten file fails its check: {err}"))?;
     if !idempotent(&e) {
         return Ok(());
