@@ -180,9 +180,13 @@ pub fn shift(m: &MachO, cmds: &mut [Cmd], delta: u64) -> Result<Shifted> {
                 let filesize = get(c, a_fs)?;
                 let is_header = seg_i == header_seg;
                 if is_header {
-                    put(c, a_fs, filesize + delta)?;
+                    let grown = |v: u64| {
+                        v.checked_add(delta)
+                            .ok_or_else(|| malformed("segment", "size overflows when grown"))
+                    };
+                    put(c, a_fs, grown(filesize)?)?;
                     let vms = get(c, a_vms)?;
-                    put(c, a_vms, vms + delta)?;
+                    put(c, a_vms, grown(vms)?)?;
                     seg_file.push(0);
                 } else {
                     let vm = get(c, a_vm)?;

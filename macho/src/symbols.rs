@@ -3,7 +3,7 @@
 
 use crate::bytes::Ctx;
 use crate::consts::*;
-use crate::error::Result;
+use crate::error::{malformed, Result};
 use crate::view::MachO;
 
 /// (symoff, nsyms) of LC_SYMTAB, if any.
@@ -77,7 +77,10 @@ pub fn shift_symbols(
         }
         let v = ctx.word(out, at + 8, "symbol")?;
         if v >= threshold {
-            ctx.put_word(out, at + 8, v + delta, "symbol")?;
+            let moved = v.checked_add(delta).ok_or_else(|| {
+                malformed("symbol", format!("value {v:#x} overflows when shifted"))
+            })?;
+            ctx.put_word(out, at + 8, moved, "symbol")?;
         }
     }
     Ok(())
