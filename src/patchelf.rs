@@ -289,9 +289,7 @@ fn patch_file(file: &Path, o: &Opts) -> Result<()> {
         }
     }
     if o.print_rpath {
-        let run = elf.dyn_strings(DT_RUNPATH).map_err(|e| anyhow!("{e}"))?;
-        let rp = elf.dyn_strings(DT_RPATH).map_err(|e| anyhow!("{e}"))?;
-        out(run.first().or(rp.first()).copied().unwrap_or(b""));
+        out(&current_rpath(&elf)?.unwrap_or_default());
     }
     if o.print_execstack {
         let c = match elf.phdrs.iter().find(|p| p.p_type == PT_GNU_STACK) {
