@@ -5,7 +5,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use shenzi_elf::{EditSet, Elf, Options, RpathOp, Summary};
 
 use crate::fileio::{self, Change};
@@ -216,6 +216,7 @@ fn options(args: &Args) -> Options {
     Options {
         no_grow: args.no_grow,
         page_size: args.page_size,
+        ..Options::default()
     }
 }
 
@@ -250,8 +251,9 @@ fn patch_elf(file: &Path, input: fileio::Input, args: &Args) -> Result<()> {
         return Ok(());
     }
     let target = args.output.clone().unwrap_or_else(|| file.to_path_buf());
+    let check = shenzi_elf::OutputCheck::new(&elf, &edits, &opts).map_err(show)?;
     drop(elf);
-    commit_elf(input, &rewrite, &edits, &opts, args.output.as_deref())?;
+    commit_elf(input, &rewrite, &check, args.output.as_deref())?;
     if summary_needed {
         let after = fileio::open(&target)?;
         let e = Elf::parse(after.bytes()).map_err(show)?;
@@ -260,25 +262,16 @@ fn patch_elf(file: &Path, input: fileio::Input, args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// Writes an ELF rewrite safely; the output must parse and hold the requested state (planning the
-/// same edits on it again must find nothing to change).
+/// Writes an ELF rewrite safely; the output must pass `check` (it parses and holds the
+/// requested state) before it replaces anything.
 pub fn commit_elf(
     input: fileio::Input,
     rewrite: &shenzi_elf::Rewrite,
-    edits: &EditSet,
-    opts: &Options,
+    check: &shenzi_elf::OutputCheck,
     output: Option<&Path>,
 ) -> Result<()> {
     let probe = crate::probe::FsProbe;
-    let verify = |out: &[u8]| -> Result<()> {
-        let e = Elf::parse(out).context("output does not parse")?;
-        let again =
-            shenzi_elf::plan(&e, edits, opts, Some(&probe)).context("output does not re-plan")?;
-        if !again.is_noop() {
-            bail!("internal check failed: the output does not hold the requested state");
-        }
-        Ok(())
-    };
+    let verify = |out: &[u8]| -> Result<()> { Ok(check.run(out, Some(&probe))?) };
     let writes = rewrite
         .writes
         .iter()

@@ -1,6 +1,7 @@
-//! Drop-in `patchelf`: patchelf 0.18's grammar, output formats and error texts, on shenzi's ELF
-//! engine (edits that fit stay in place; growth reuses the space of earlier growth).
+//! Drop-in `patchelf`: patchelf 0.19's grammar, output formats, semantics and error texts, on
+//! shenzi's ELF engine (edits that fit stay in place; growth reuses the space of earlier growth).
 
+use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
@@ -35,10 +36,12 @@ const HELP: &str = "syntax: patchelf
   [--no-sort]\t\tDo not sort program+section headers; useful for debugging patchelf.
   [--clear-symbol-version SYMBOL]
   [--add-debug-tag]
+  [--build-resolution-cache]
   [--print-execstack]\t\tPrints whether the object requests an executable stack
   [--clear-execstack]
   [--set-execstack]
   [--rename-dynamic-symbols NAME_MAP_FILE]\tRenames dynamic symbols. The map file should contain two symbols (old_name new_name) per line
+  [--no-clobber-old-sections]\t\tDo not clobber old section values - only use when the binary expects to find section info at the old location.
   [--output FILE]
   [--debug]
   [--version]
@@ -70,6 +73,10 @@ struct Opts {
     clear_execstack: bool,
     set_execstack: bool,
     page_size: Option<u64>,
+    clear_symbol_version: BTreeSet<Vec<u8>>,
+    rename_symbols: Vec<(Vec<u8>, Vec<u8>)>,
+    build_resolution_cache: bool,
+    keep_old_sections: bool,
     output: Option<PathBuf>,
     debug: bool,
     files: Vec<PathBuf>,
@@ -149,12 +156,14 @@ fn parse(args: Vec<OsString>) -> Result<Parsed> {
                 o.replace_needed.retain(|(x, _)| *x != a);
                 o.replace_needed.push((a, b));
             }
-            "--clear-symbol-version" | "--rename-dynamic-symbols" => {
-                bail!(
-                    "{} is not supported by shenzi's patchelf",
-                    arg.to_string_lossy()
-                )
+            "--clear-symbol-version" => {
+                o.clear_symbol_version.insert(resolve(&next(&mut it)?)?);
             }
+            "--rename-dynamic-symbols" => {
+                o.rename_symbols = read_rename_map(&next(&mut it)?, o.rename_symbols)?;
+            }
+            "--build-resolution-cache" => o.build_resolution_cache = true,
+            "--no-clobber-old-sections" => o.keep_old_sections = true,
             "--print-execstack" => o.print_execstack = true,
             "--clear-execstack" => o.clear_execstack = true,
             "--set-execstack" => o.set_execstack = true,
@@ -169,7 +178,7 @@ fn parse(args: Vec<OsString>) -> Result<Parsed> {
                 return Ok(Parsed::Exit(ExitCode::SUCCESS));
             }
             "--version" => {
-                println!("patchelf 0.18.0 (shenzi {})", env!("CARGO_PKG_VERSION"));
+                println!("patchelf 0.19.0 (shenzi {})", env!("CARGO_PKG_VERSION"));
                 return Ok(Parsed::Exit(ExitCode::SUCCESS));
             }
             _ => o.files.push(PathBuf::from(arg)),
@@ -178,6 +187,9 @@ fn parse(args: Vec<OsString>) -> Result<Parsed> {
     if o.files.is_empty() {
         bail!("missing filename");
     }
+    if o.force_rpath && o.build_resolution_cache {
+        bail!("--build-resolution-cache cannot be combined with --force-rpath");
+    }
     if o.output.is_some() && o.files.len() != 1 {
         bail!("--output option only allowed with single input file");
     }
@@ -185,6 +197,43 @@ fn parse(args: Vec<OsString>) -> Result<Parsed> {
         bail!("--set-rpath option not allowed with --add-rpath");
     }
     Ok(Parsed::Run(Box::new(o)))
+}
+
+/// Reads a `--rename-dynamic-symbols` map: `OLD NEW` per line, read up to the first line without
+/// a name (as patchelf does). Later files given to the option add to earlier ones.
+fn read_rename_map(
+    file: &OsString,
+    mut map: Vec<(Vec<u8>, Vec<u8>)>,
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    let shown = file.to_string_lossy();
+    let text = std::fs::read(file)
+        .map_err(|e| anyhow!("Cannot open map file {shown}: {}", strerror(&e)))?;
+    for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+        let line_no = i + 1;
+        let mut words = line
+            .split(u8::is_ascii_whitespace)
+            .filter(|w| !w.is_empty());
+        let Some(from) = words.next() else { break };
+        let Some(to) = words.next() else {
+            bail!("{shown}:{line_no}: Map file line is missing the second element");
+        };
+        let (from, to) = (from.to_vec(), to.to_vec());
+        if map.iter().any(|(a, _)| *a == from) {
+            bail!(
+                "{shown}:{line_no}: Name '{}' appears twice in the map file",
+                String::from_utf8_lossy(&from)
+            );
+        }
+        if from.contains(&b'@') || to.contains(&b'@') {
+            bail!(
+                "{shown}:{line_no}: Name pair contains version tag: {} {}",
+                String::from_utf8_lossy(&from),
+                String::from_utf8_lossy(&to)
+            );
+        }
+        map.push((from, to));
+    }
+    Ok(map)
 }
 
 pub fn main(args: Vec<OsString>) -> ExitCode {
@@ -352,25 +401,57 @@ fn patch_file(file: &Path, o: &Opts) -> Result<()> {
         } else {
             None
         },
+        rename_symbols: o.rename_symbols.clone(),
+        clear_symbol_version: o.clear_symbol_version.iter().cloned().collect(),
+        resolution_cache: o.build_resolution_cache,
     };
     if edits.is_empty() && o.output.is_none() {
         return Ok(());
     }
     let opts = Options {
-        no_grow: false,
         page_size: o.page_size,
+        keep_old_copies: o.keep_old_sections,
+        ..Options::default()
     };
     let probe = crate::probe::FsProbe;
-    let rewrite = shenzi_elf::plan(&elf, &edits, &opts, Some(&probe))
-        .map_err(|e| anyhow!("{}: {e}", file.display()))?;
+    let rewrite =
+        shenzi_elf::plan(&elf, &edits, &opts, Some(&probe)).map_err(|e| engine_error(file, e))?;
     if o.debug {
         crate::patch::print_plan(file, &rewrite.plan);
     }
     for w in &rewrite.plan.warnings {
         eprintln!("warning: {w}");
     }
+    let check =
+        shenzi_elf::OutputCheck::new(&elf, &edits, &opts).map_err(|e| engine_error(file, e))?;
     drop(elf);
-    crate::patch::commit_elf(input, &rewrite, &edits, &opts, o.output.as_deref())
+    crate::patch::commit_elf(input, &rewrite, &check, o.output.as_deref())
+}
+
+/// The C library's text for an I/O error (what patchelf prints), without Rust's "(os error N)".
+fn strerror(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        // SAFETY: strerror returns a pointer to a NUL-terminated static message.
+        Some(n) => unsafe { std::ffi::CStr::from_ptr(libc::strerror(n)) }
+            .to_string_lossy()
+            .into_owned(),
+        None => e.to_string(),
+    }
+}
+
+/// An engine error in patchelf's words where patchelf has some.
+fn engine_error(file: &Path, e: shenzi_elf::Error) -> anyhow::Error {
+    match e {
+        shenzi_elf::Error::MissingTable(name) => {
+            let hint = if matches!(name, ".interp" | ".dynamic" | ".dynstr") {
+                ". The input file is most likely statically linked"
+            } else {
+                ""
+            };
+            anyhow!("cannot find section '{name}'{hint}")
+        }
+        e => anyhow!("{}: {e}", file.display()),
+    }
 }
 
 fn current_rpath(elf: &Elf) -> Result<Option<Vec<u8>>> {

@@ -1,5 +1,6 @@
-//! Answers shrink-rpath's question from the file system: does this directory hold that library,
-//! built for the same machine?
+//! Answers the ELF engine's questions about the file system: does this directory hold that
+//! library, built for the same machine (shrink-rpath)? Can this path be read, does it exist (the
+//! resolution cache)?
 
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
@@ -22,5 +23,17 @@ impl shenzi_elf::LibraryProbe for FsProbe {
             Ok((_, h)) => h.e_machine == machine,
             Err(_) => false,
         }
+    }
+
+    fn readable(&self, path: &[u8]) -> bool {
+        let Ok(c) = std::ffi::CString::new(path) else {
+            return false;
+        };
+        // SAFETY: access() on a NUL-terminated path.
+        unsafe { libc::access(c.as_ptr(), libc::R_OK) == 0 }
+    }
+
+    fn exists(&self, path: &[u8]) -> bool {
+        std::path::Path::new(std::ffi::OsStr::from_bytes(path)).exists()
     }
 }

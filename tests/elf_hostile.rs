@@ -19,15 +19,42 @@ fn edits() -> EditSet {
     }
 }
 
-/// Parses and plans; a successful plan must produce a file that parses again.
-fn exercise(data: &[u8]) -> Result<(), String> {
+/// The symbol and resolution-cache edits of patchelf 0.19.
+fn symbol_edits() -> EditSet {
+    EditSet {
+        rename_symbols: vec![
+            (
+                b"demo".to_vec(),
+                b"demo_renamed_to_something_longer".to_vec(),
+            ),
+            (b"printf".to_vec(), b"printf_renamed".to_vec()),
+        ],
+        clear_symbol_version: vec![b"printf".to_vec(), b"sqrt".to_vec()],
+        resolution_cache: true,
+        ..Default::default()
+    }
+}
+
+/// Parses and plans with `edits`; a successful plan must produce a file that passes the check.
+fn exercise_with(data: &[u8], edits: &EditSet) -> Result<(), String> {
     let elf = Elf::parse(data).map_err(|e| e.to_string())?;
     let _ = shenzi_elf::Summary::of(&elf);
-    let rw =
-        shenzi_elf::plan(&elf, &edits(), &Options::default(), None).map_err(|e| e.to_string())?;
+    let probe = shenzi_elf::fuzzing::FuzzProbe;
+    let opts = Options::default();
+    let rw = shenzi_elf::plan(&elf, edits, &opts, Some(&probe)).map_err(|e| e.to_string())?;
     let out = rw.output(data);
-    Elf::parse(&out).map_err(|e| format!("output does not parse: {e}"))?;
+    shenzi_elf::check(&elf, &out, edits, &opts, Some(&probe))
+        .map_err(|e| format!("output does not check out: {e}"))?;
     Ok(())
+}
+
+/// The rpath/needed/soname edits; an error is fine, a panic or a bad output is not.
+fn exercise(data: &[u8]) -> Result<(), String> {
+    let r = exercise_with(data, &edits());
+    if let Err(e) = exercise_with(data, &symbol_edits()) {
+        assert!(!e.contains("does not check out"), "symbol edits: {e}");
+    }
+    r
 }
 
 /// Offsets where headers and tables begin and end.
@@ -327,5 +354,60 @@ fn cli_reports_bad_input_and_leaves_it_unchanged() {
             .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
             .collect();
         assert!(leftovers.is_empty(), "{what}: left {leftovers:?}");
+    }
+}
+
+/// The same through the patchelf front end with patchelf 0.19's symbol and cache edits: exit 1,
+/// patchelf's prefix, no panic, the file byte-identical.
+#[test]
+fn patchelf_symbol_edits_report_bad_input_and_leave_it_unchanged() {
+    let scratch = tempfile::tempdir().unwrap();
+    let map = scratch.path().join("map");
+    std::fs::write(
+        &map,
+        "demo demo_renamed_to_something_longer\nprintf printf_renamed\n",
+    )
+    .unwrap();
+    let mut cases: Vec<(String, Vec<u8>)> = Vec::new();
+    for (name, data) in seeds() {
+        for (what, bad) in hostile(&data) {
+            if exercise_with(&bad, &symbol_edits()).is_err() {
+                cases.push((format!("{name} with {what}"), bad));
+            }
+        }
+    }
+    eprintln!(
+        "{} malformed files through the patchelf front end",
+        cases.len()
+    );
+    assert!(
+        cases.len() >= 50 || !require_oracles(),
+        "too few failing cases: {}",
+        cases.len()
+    );
+    for (i, (what, bad)) in cases.iter().enumerate() {
+        let f = scratch.path().join(format!("bad-{i}"));
+        std::fs::write(&f, bad).unwrap();
+        let o = run(Command::new(shenzi())
+            .arg("patchelf")
+            .arg("--rename-dynamic-symbols")
+            .arg(&map)
+            .args([
+                "--clear-symbol-version",
+                "printf",
+                "--build-resolution-cache",
+            ])
+            .arg(&f));
+        let msg = stderr(&o);
+        assert!(!msg.contains("panicked"), "{what}: {msg}");
+        if o.status.success() {
+            // The front end's probe found what the fuzz probe did not: the output must be sound.
+            let out = std::fs::read(&f).unwrap();
+            Elf::parse(&out).unwrap_or_else(|e| panic!("{what}: output does not parse: {e}"));
+            continue;
+        }
+        assert_eq!(o.status.code(), Some(1), "{what}: exit code; stderr: {msg}");
+        assert!(msg.starts_with("patchelf: "), "{what}: {msg}");
+        assert_eq!(&std::fs::read(&f).unwrap(), bad, "{what}: file changed");
     }
 }

@@ -116,14 +116,14 @@ fn version_at_file_output_and_argv0() {
     let o = shenzi_run(&["patchelf", "--version"]);
     assert_eq!(
         stdout(&o),
-        format!("patchelf 0.18.0 (shenzi {})\n", env!("CARGO_PKG_VERSION"))
+        format!("patchelf 0.19.0 (shenzi {})\n", env!("CARGO_PKG_VERSION"))
     );
     let scratch = tempfile::tempdir().unwrap();
     let link = scratch.path().join("patchelf");
     std::os::unix::fs::symlink(shenzi(), &link).unwrap();
     let o = run(Command::new(&link).arg("--version"));
     assert!(
-        stdout(&o).starts_with("patchelf 0.18.0 (shenzi"),
+        stdout(&o).starts_with("patchelf 0.19.0 (shenzi"),
         "argv[0] dispatch: {}",
         stdout(&o)
     );

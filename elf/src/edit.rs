@@ -5,7 +5,9 @@
 //! needed removals, replacements and additions (shrink-rpath looks at the needed list as it was).
 
 use crate::consts::*;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::ldcache;
+use crate::symbols::{self, SymbolEdits};
 use crate::view::Elf;
 
 /// One change to the rpath list.
@@ -47,18 +49,45 @@ pub struct EditSet {
     pub os_abi: Option<u8>,
     /// Make the stack executable (true) or not (false) through PT_GNU_STACK.
     pub execstack: Option<bool>,
+    /// Rename dynamic symbols (old name, new name). Each symbol is matched by its name in the
+    /// input, so a map that swaps two names swaps them.
+    pub rename_symbols: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Make the dynamic symbols of these names unversioned (`.gnu.version` entry 1).
+    pub clear_symbol_version: Vec<Vec<u8>>,
+    /// Record where each needed library resolves against the run path, in a
+    /// `.note.nixos.ldcache` note (patchelf 0.19's resolution cache).
+    pub resolution_cache: bool,
 }
 
 impl EditSet {
     pub fn is_empty(&self) -> bool {
         *self == EditSet::default()
     }
+
+    /// Whether the needed-library edits are independent of each other, so that applying the
+    /// set twice equals applying it once: not so when a replaced or removed name is added
+    /// again, or a replacement's target is removed or replaced.
+    pub fn needed_edits_independent(&self) -> bool {
+        self.replace_needed.iter().all(|(a, b)| {
+            !self.add_needed.contains(a)
+                && !self.remove_needed.contains(b)
+                && !self.replace_needed.iter().any(|(x, _)| x == b)
+        }) && self
+            .remove_needed
+            .iter()
+            .all(|r| !self.add_needed.contains(r))
+    }
 }
 
-/// Answers whether a directory holds a library for this machine (used by shrink-rpath). The
+/// Questions about the file system that some edits ask (shrink-rpath, the resolution cache). The
 /// format crate never touches the file system itself.
 pub trait LibraryProbe {
+    /// Whether `dir` holds a library `name` for this machine (`e_machine`).
     fn has_library(&self, dir: &[u8], name: &[u8], machine: u16) -> bool;
+    /// Whether `path` can be read (as `access(path, R_OK)`).
+    fn readable(&self, path: &[u8]) -> bool;
+    /// Whether `path` exists.
+    fn exists(&self, path: &[u8]) -> bool;
 }
 
 /// A dynamic entry's value after the edit.
@@ -92,7 +121,18 @@ pub(crate) struct Target {
     pub interpreter: Option<Vec<u8>>,
     pub os_abi: Option<u8>,
     pub execstack: Option<bool>,
+    pub symbols: SymbolEdits,
+    pub cache: CacheEdit,
     pub warnings: Vec<String>,
+}
+
+/// What happens to a resolution cache note.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct CacheEdit {
+    /// The note the file has, removed because the needed list or the run path changed.
+    pub remove: Option<ldcache::Existing>,
+    /// A new note.
+    pub add: Option<Vec<u8>>,
 }
 
 pub(crate) fn split_rpath(s: &[u8]) -> Vec<Vec<u8>> {
@@ -135,8 +175,12 @@ impl Target {
             interpreter: None,
             os_abi: edits.os_abi.filter(|&a| a != elf.ehdr.ident[7]),
             execstack: edits.execstack,
+            symbols: SymbolEdits::default(),
+            cache: CacheEdit::default(),
             warnings: Vec::new(),
         };
+        let needed_before: Vec<Vec<u8>> = t.strings(DT_NEEDED).cloned().collect();
+        let run_path_before = t.run_path();
 
         if let Some(i) = &edits.interpreter {
             if elf.interpreter() != Some(i.as_slice()) {
@@ -167,7 +211,65 @@ impl Target {
                 val: Val::Raw(0),
             });
         }
+        let needed_changed = t.strings(DT_NEEDED).ne(needed_before.iter());
+        let stale = needed_changed
+            || t.run_path() != run_path_before
+            || edits.rpath.contains(&RpathOp::Remove);
+        t.resolve_cache(elf, edits, stale, probe)?;
+        t.symbols = symbols::resolve(elf, &edits.rename_symbols, &edits.clear_symbol_version)?;
         Ok(t)
+    }
+
+    /// The run path the loader uses: DT_RUNPATH, else DT_RPATH.
+    fn run_path(&self) -> Option<Vec<u8>> {
+        self.strings(DT_RUNPATH)
+            .next()
+            .or_else(|| self.strings(DT_RPATH).next())
+            .cloned()
+    }
+
+    /// Drops a stale resolution cache and builds the requested one, as patchelf 0.19 does: a
+    /// note that matches what would be built is kept; one that does not is an error.
+    fn resolve_cache(
+        &mut self,
+        elf: &Elf,
+        edits: &EditSet,
+        stale: bool,
+        probe: Option<&dyn LibraryProbe>,
+    ) -> Result<()> {
+        let mut current = ldcache::find(elf);
+        if stale {
+            self.cache.remove = current.take();
+        }
+        if !edits.resolution_cache {
+            return Ok(());
+        }
+        let probe = probe.ok_or_else(|| {
+            Error::Unsupported("building a resolution cache needs a file-system probe".into())
+        })?;
+        let already = || {
+            Error::Unsupported(
+                "--build-resolution-cache: a resolution cache note is already present; rebuild \
+                 from an unpatched binary"
+                    .into(),
+            )
+        };
+        let needed: Vec<Vec<u8>> = self.strings(DT_NEEDED).cloned().collect();
+        let run_path = split_rpath(self.run_path().as_deref().unwrap_or(b""));
+        match ldcache::descriptor(&needed, &run_path, probe) {
+            Err(nothing) => {
+                if current.is_some() {
+                    return Err(already());
+                }
+                self.warnings.push(nothing.warning().into());
+            }
+            Ok(desc) => match current {
+                Some(c) if c.desc.as_deref() == Some(desc.as_slice()) => {}
+                Some(_) => return Err(already()),
+                None => self.cache.add = Some(ldcache::note(elf.ctx, &desc)),
+            },
+        }
+        Ok(())
     }
 
     fn strings(&self, tag: u64) -> impl Iterator<Item = &Vec<u8>> {
@@ -260,8 +362,15 @@ impl Target {
         } else {
             DT_RUNPATH
         };
-        let unchanged =
-            value == cur && (cur.is_none() || !edits.force_rpath || cur_tag == Some(DT_RPATH));
+        // Setting or shrinking the rpath also gives it the wanted tag, as patchelf does (DT_RPATH
+        // becomes DT_RUNPATH unless forced); the other operations keep the tag of a value they
+        // leave alone.
+        let retag = edits.force_rpath
+            || edits
+                .rpath
+                .iter()
+                .any(|op| matches!(op, RpathOp::Set(_) | RpathOp::Shrink { .. }));
+        let unchanged = value == cur && (cur.is_none() || !retag || cur_tag == Some(want_tag));
         let single = self
             .entries
             .iter()

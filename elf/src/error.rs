@@ -25,6 +25,11 @@ pub enum Error {
     NoRoom(String),
     /// A request names something the file does not have (e.g. an rpath entry).
     NotFound(String),
+    /// The edit needs a table the file does not have; holds its usual section name
+    /// (`.dynamic`, `.dynstr`, `.dynsym`, `.gnu.version`, `.interp`).
+    MissingTable(&'static str),
+    /// A check of the crate's own output failed: a bug in this crate, never the input's fault.
+    Internal(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -47,6 +52,20 @@ impl fmt::Display for Error {
             Error::Unsupported(m) => write!(f, "{m}"),
             Error::NoRoom(m) => write!(f, "{m}"),
             Error::NotFound(m) => write!(f, "{m}"),
+            Error::MissingTable(name) => {
+                let what = match *name {
+                    ".dynamic" => "dynamic section (statically linked): nothing to edit there",
+                    ".dynstr" => "dynamic string table (DT_STRTAB/DT_STRSZ) to hold names",
+                    ".dynsym" => "dynamic symbol table whose size can be found",
+                    ".gnu.version" => "symbol version table",
+                    ".interp" => {
+                        "program interpreter (PT_INTERP): a static executable or a shared library"
+                    }
+                    _ => "such table",
+                };
+                write!(f, "the file has no {what} ({name})")
+            }
+            Error::Internal(m) => write!(f, "internal check failed: {m}"),
         }
     }
 }

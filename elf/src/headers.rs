@@ -3,6 +3,9 @@
 use crate::ctx::{slice, Class, Ctx, Endian};
 use crate::error::{malformed, Error, Result};
 
+/// `e_shstrndx` value meaning "the index is in section 0's `sh_link`".
+pub(crate) const SHN_XINDEX: u16 = 0xffff;
+
 /// The ELF file header. Only fields this crate changes are public for writing; the rest are kept
 /// verbatim through `raw`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +86,10 @@ impl Ehdr {
         put(24 + 2 * w, enc_word(self.e_shoff));
         put(24 + 3 * w + 8, enc16(self.e_phnum));
         put(24 + 3 * w + 12, enc16(self.e_shnum));
+        // An escaped index (SHN_XINDEX, the real one in section 0) stays escaped.
+        if ctx.u16(&original[24 + 3 * w + 14..]) != SHN_XINDEX {
+            put(24 + 3 * w + 14, enc16(self.e_shstrndx));
+        }
         out
     }
 }
@@ -100,6 +107,20 @@ pub struct Phdr {
 }
 
 impl Phdr {
+    /// An unused entry (PT_NULL, all zero).
+    pub fn null() -> Phdr {
+        Phdr {
+            p_type: crate::consts::PT_NULL,
+            p_flags: 0,
+            p_offset: 0,
+            p_vaddr: 0,
+            p_paddr: 0,
+            p_filesz: 0,
+            p_memsz: 0,
+            p_align: 0,
+        }
+    }
+
     pub fn parse(ctx: Ctx, b: &[u8]) -> Phdr {
         if ctx.is64() {
             Phdr {
@@ -179,6 +200,22 @@ pub struct Shdr {
 }
 
 impl Shdr {
+    /// An empty entry (SHT_NULL, all zero).
+    pub fn null() -> Shdr {
+        Shdr {
+            sh_name: 0,
+            sh_type: crate::consts::SHT_NULL,
+            sh_flags: 0,
+            sh_addr: 0,
+            sh_offset: 0,
+            sh_size: 0,
+            sh_link: 0,
+            sh_info: 0,
+            sh_addralign: 0,
+            sh_entsize: 0,
+        }
+    }
+
     pub fn parse(ctx: Ctx, b: &[u8]) -> Shdr {
         if ctx.is64() {
             Shdr {

@@ -14,20 +14,26 @@
 //! # Ok(()) }
 //! ```
 
+mod check;
 pub mod consts;
 mod ctx;
 mod edit;
+mod emit;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod grow;
 mod headers;
+mod layout;
+mod ldcache;
 mod output;
 mod plan;
 mod strtab;
 mod summary;
+mod symbols;
 mod view;
 
+pub use check::{check, OutputCheck};
 pub use ctx::{Class, Ctx, Endian};
 pub use edit::{EditSet, LibraryProbe, RpathOp};
 pub use error::{Error, Result};
@@ -35,7 +41,7 @@ pub use headers::{Ehdr, Phdr, Shdr};
 pub use output::{Plan, Rewrite, Write};
 pub use plan::{plan, Options};
 pub use summary::Summary;
-pub use view::{Dyn, Dynamic, Elf, StrTab, VerneedFile};
+pub use view::{Dyn, DynSym, Dynamic, Elf, FixedRefs, StrTab, VerneedFile};
 
 /// Whether `data` starts with the ELF magic.
 pub fn is_elf(data: &[u8]) -> bool {

@@ -55,6 +55,8 @@ impl Rewrite {
 
 /// Collects writes, then reduces them to the bytes that differ from the input.
 pub(crate) struct Writes {
+    /// Zeros over what nothing refers to any more; every other write wins over them.
+    background: Vec<Write>,
     list: Vec<Write>,
     /// Ranges of the file header, program header table and section header table as written.
     headers: Vec<(u64, u64)>,
@@ -65,6 +67,7 @@ pub(crate) struct Writes {
 impl Writes {
     pub fn new() -> Self {
         Writes {
+            background: Vec::new(),
             list: Vec::new(),
             headers: Vec::new(),
             container: None,
@@ -74,6 +77,13 @@ impl Writes {
     pub fn put(&mut self, offset: u64, bytes: Vec<u8>) {
         if !bytes.is_empty() {
             self.list.push(Write { offset, bytes });
+        }
+    }
+
+    /// Writes bytes that any other write may overwrite.
+    pub fn put_background(&mut self, offset: u64, bytes: Vec<u8>) {
+        if !bytes.is_empty() {
+            self.background.push(Write { offset, bytes });
         }
     }
 
@@ -123,7 +133,7 @@ impl Writes {
         // Materialise overlapping writes on a sparse map of touched bytes.
         let mut touched: std::collections::BTreeMap<u64, u8> = std::collections::BTreeMap::new();
         let mut tail: Vec<Write> = Vec::new();
-        for w in self.list {
+        for w in self.background.into_iter().chain(self.list) {
             let end = w.offset + w.bytes.len() as u64;
             if w.offset >= old_len && w.bytes.len() > 4096 {
                 // Large appended blocks (the new segment) stay whole.

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-/// `[start, end)` byte ranges within the string table.
-type Ranges = Vec<(u64, u64)>;
+/// `[start, end)` byte ranges.
+pub(crate) type Ranges = Vec<(u64, u64)>;
 
 /// Length of the NUL-terminated string at `off`, including the NUL (bounded by the table).
 fn span(table: &[u8], off: u64) -> u64 {
@@ -15,7 +15,8 @@ fn span(table: &[u8], off: u64) -> u64 {
     }
 }
 
-fn subtract(free: Ranges, taken: &[(u64, u64)]) -> Ranges {
+/// `free` without the bytes of `taken`.
+pub(crate) fn subtract(free: Ranges, taken: &[(u64, u64)]) -> Ranges {
     let mut out = free;
     for &(ts, te) in taken {
         let mut next = Vec::with_capacity(out.len() + 1);
@@ -36,7 +37,8 @@ fn subtract(free: Ranges, taken: &[(u64, u64)]) -> Ranges {
     out
 }
 
-fn merge(mut r: Ranges) -> Ranges {
+/// Sorted, with overlapping and touching ranges joined.
+pub(crate) fn merge(mut r: Ranges) -> Ranges {
     r.sort_unstable();
     let mut out: Ranges = Vec::new();
     for (s, e) in r {
@@ -63,28 +65,31 @@ pub(crate) struct InPlace {
     pub writes: Vec<(u64, Vec<u8>)>,
 }
 
+/// Byte ranges of `dropped` strings that no `live` string overlaps (tables share suffixes): what
+/// an edit frees. Offset 0 (the empty string) is never freed.
+fn freed(table: &[u8], live: &[u64], dropped: &[u64]) -> Ranges {
+    let live_ranges: Ranges = live.iter().map(|&o| (o, o + span(table, o))).collect();
+    let freed: Ranges = dropped
+        .iter()
+        .filter(|&&o| o > 0)
+        .map(|&o| (o, o + span(table, o)))
+        .collect();
+    subtract(merge(freed), &merge(live_ranges))
+}
+
 /// Places `wanted` strings without growing the table.
 ///
 /// `live` are offsets that stay referenced (`None` = unknown, everything is live); `dropped` are
 /// offsets of strings the edit no longer references. A dropped string's bytes are reusable only
-/// where no live string overlaps them (tables share suffixes). Unused freed bytes are zeroed so
-/// no stale path remains in the file.
+/// where no live string overlaps them. Unused freed bytes are zeroed so no stale path remains in
+/// the file.
 pub(crate) fn place_in_place(
     table: &[u8],
     live: Option<&[u64]>,
     dropped: &[u64],
     wanted: &[Vec<u8>],
 ) -> Option<InPlace> {
-    let mut free: Ranges = Vec::new();
-    if let Some(live) = live {
-        let live_ranges: Ranges = live.iter().map(|&o| (o, o + span(table, o))).collect();
-        let freed: Ranges = dropped
-            .iter()
-            .filter(|&&o| o > 0)
-            .map(|&o| (o, o + span(table, o)))
-            .collect();
-        free = subtract(merge(freed), &merge(live_ranges));
-    }
+    let mut free = live.map_or_else(Vec::new, |l| freed(table, l, dropped));
     let mut offsets = BTreeMap::new();
     let mut writes = Vec::new();
     let mut pending: Vec<&Vec<u8>> = Vec::new();
@@ -134,10 +139,14 @@ pub(crate) struct Rebuilt {
 
 /// Builds a new table for growth. Strings past the last symbol/version name (old rpaths, needed
 /// names, earlier appended strings) are dropped and re-added as needed, so repeated edits do not
-/// make the table grow without bound.
+/// make the table grow without bound; strings the edit frees before that point are zeroed.
+/// `fixed` are the symbol and version names that keep their offsets (`None`: unknown, keep the
+/// whole table), `kept` the other offsets that stay referenced.
 pub(crate) fn rebuild(
     table: &[u8],
     fixed: Option<&[u64]>,
+    kept: &[u64],
+    dropped: &[u64],
     wanted: &[(Vec<u8>, Option<u64>)],
 ) -> Rebuilt {
     let keep = match fixed {
@@ -153,6 +162,13 @@ pub(crate) fn rebuild(
     let mut out = table[..keep as usize].to_vec();
     if out.is_empty() {
         out.push(0);
+    }
+    if let Some(refs) = fixed {
+        let live: Vec<u64> = refs.iter().chain(kept).copied().collect();
+        for (s, e) in freed(table, &live, dropped) {
+            let (s, e) = (s.min(keep) as usize, e.min(keep) as usize);
+            out[s..e].fill(0);
+        }
     }
     let mut offsets = BTreeMap::new();
     for (s, orig) in wanted {
@@ -206,8 +222,16 @@ mod tests {
     #[test]
     fn rebuild_keeps_symbol_prefix_and_compacts_tail() {
         let t = b"\0sym\0old-rpath-1\0old-rpath-2\0";
-        let r = rebuild(t, Some(&[1]), &[(b"new".to_vec(), None)]);
+        let r = rebuild(t, Some(&[1]), &[], &[5, 17], &[(b"new".to_vec(), None)]);
         assert_eq!(&r.table, b"\0sym\0new\0");
         assert_eq!(r.offsets[&b"new".to_vec()], 5);
+    }
+
+    #[test]
+    fn rebuild_zeroes_freed_names_inside_the_kept_prefix() {
+        // A renamed symbol "old" at 1 before a live symbol "sym" at 5.
+        let t = b"\0old\0sym\0";
+        let r = rebuild(t, Some(&[5]), &[], &[1], &[(b"new".to_vec(), None)]);
+        assert_eq!(&r.table, b"\0\0\0\0\0sym\0new\0");
     }
 }

@@ -4,7 +4,7 @@
 use crate::consts::*;
 use crate::ctx::{slice, Ctx};
 use crate::error::{malformed, Error, Result};
-use crate::headers::{table, Ehdr, Phdr, Shdr};
+use crate::headers::{table, Ehdr, Phdr, Shdr, SHN_XINDEX};
 
 /// One entry of the dynamic table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,7 +16,9 @@ pub struct Dyn {
 /// Where the dynamic table lives and what it holds.
 #[derive(Debug, Clone)]
 pub struct Dynamic {
-    pub phdr: usize,
+    /// The PT_DYNAMIC program header; `None` when the table is known only from its section
+    /// header (the loader never reads such a table, but patchelf edits it, and so do we).
+    pub phdr: Option<usize>,
     pub section: Option<usize>,
     pub offset: u64,
     pub vaddr: u64,
@@ -44,6 +46,33 @@ pub struct VerneedFile {
     pub name: u64,
 }
 
+/// The dynamic symbol table (found through DT_SYMTAB, sized by `.dynsym`, DT_HASH or
+/// DT_GNU_HASH).
+#[derive(Debug, Clone, Copy)]
+pub struct DynSym {
+    pub offset: u64,
+    pub vaddr: u64,
+    pub count: u64,
+    pub entsize: u64,
+    pub section: Option<usize>,
+}
+
+/// Dynamic string table offsets that symbols and version records refer to.
+#[derive(Debug, Clone, Default)]
+pub struct FixedRefs {
+    /// `st_name` of every dynamic symbol, by symbol index.
+    pub symbols: Vec<u64>,
+    /// Names in version definitions (vda_name) and needs (vna_name).
+    pub versions: Vec<u64>,
+}
+
+impl FixedRefs {
+    /// Every offset, symbols first.
+    pub fn all(&self) -> impl Iterator<Item = u64> + '_ {
+        self.symbols.iter().chain(&self.versions).copied()
+    }
+}
+
 /// A parsed ELF file.
 #[derive(Debug, Clone)]
 pub struct Elf<'a> {
@@ -56,13 +85,13 @@ pub struct Elf<'a> {
     pub dynamic: Option<Dynamic>,
     pub dynstr: Option<StrTab>,
     pub verneed: Vec<VerneedFile>,
-    /// dynstr offsets referenced by symbols and version records (never rewritten by this crate).
-    /// `None` when they could not all be found, in which case every byte counts as referenced.
-    pub fixed_refs: Option<Vec<u64>>,
+    pub dynsym: Option<DynSym>,
+    /// dynstr offsets referenced by symbols and version records. `None` when they could not all
+    /// be found, in which case every byte counts as referenced.
+    pub fixed_refs: Option<FixedRefs>,
 }
 
 const PN_XNUM: u16 = 0xffff;
-const SHN_XINDEX: u16 = 0xffff;
 
 impl<'a> Elf<'a> {
     pub fn parse(data: &'a [u8]) -> Result<Elf<'a>> {
@@ -167,12 +196,14 @@ impl<'a> Elf<'a> {
             dynamic: None,
             dynstr: None,
             verneed: Vec::new(),
-            fixed_refs: Some(Vec::new()),
+            dynsym: None,
+            fixed_refs: Some(FixedRefs::default()),
         };
         elf.dynamic = elf.read_dynamic()?;
         if elf.dynamic.is_some() {
             elf.dynstr = elf.read_dynstr()?;
             elf.verneed = elf.read_verneed()?;
+            elf.dynsym = elf.read_dynsym();
             elf.fixed_refs = elf.read_fixed_refs();
         }
         Ok(elf)
@@ -207,13 +238,24 @@ impl<'a> Elf<'a> {
     }
 
     fn read_dynamic(&self) -> Result<Option<Dynamic>> {
-        let Some(pi) = self.find_phdr(PT_DYNAMIC) else {
-            return Ok(None);
+        let (phdr, offset, vaddr, size) = match self.find_phdr(PT_DYNAMIC) {
+            Some(pi) => {
+                let p = self.phdrs[pi];
+                (Some(pi), p.p_offset, p.p_vaddr, p.p_filesz)
+            }
+            // No PT_DYNAMIC: a `.dynamic` section with contents still describes the table.
+            None => match self
+                .shdrs
+                .iter()
+                .find(|s| s.sh_type == SHT_DYNAMIC && s.has_file_data())
+            {
+                Some(s) => (None, s.sh_offset, s.sh_addr, s.sh_size),
+                None => return Ok(None),
+            },
         };
-        let p = self.phdrs[pi];
         let esz = self.ctx.dyn_size();
-        let bytes = slice(self.data, p.p_offset, p.p_filesz, "dynamic table")?;
-        let capacity = p.p_filesz / esz;
+        let bytes = slice(self.data, offset, size, "dynamic table")?;
+        let capacity = size / esz;
         let mut entries = Vec::new();
         for b in bytes.chunks_exact(esz as usize) {
             let w = self.ctx.word() as usize;
@@ -231,10 +273,10 @@ impl<'a> Elf<'a> {
             return Err(malformed("dynamic table", "no DT_NULL terminator"));
         }
         Ok(Some(Dynamic {
-            phdr: pi,
-            section: self.section_at(p.p_offset, &[SHT_DYNAMIC]),
-            offset: p.p_offset,
-            vaddr: p.p_vaddr,
+            phdr,
+            section: self.section_at(offset, &[SHT_DYNAMIC]),
+            offset,
+            vaddr,
             capacity,
             entries,
         }))
@@ -338,18 +380,30 @@ impl<'a> Elf<'a> {
         Ok(out)
     }
 
+    /// The dynamic symbol table, when its size can be found.
+    fn read_dynsym(&self) -> Option<DynSym> {
+        let vaddr = self.dyn_val(DT_SYMTAB)?;
+        let entsize = if self.ctx.is64() { 24 } else { 16 };
+        let count = self.dynsym_count()?;
+        let offset = self.vaddr_to_offset(vaddr, count.checked_mul(entsize)?)?;
+        Some(DynSym {
+            offset,
+            vaddr,
+            count,
+            entsize,
+            section: self.section_at(offset, &[SHT_DYNSYM]),
+        })
+    }
+
     /// Every dynstr offset used by symbols and version records. Returns `None` if some could not be
     /// enumerated (then the planner treats the whole table as in use).
-    fn read_fixed_refs(&self) -> Option<Vec<u64>> {
-        let mut refs = Vec::new();
+    fn read_fixed_refs(&self) -> Option<FixedRefs> {
+        let mut refs = FixedRefs::default();
         // Symbol names.
-        let symtab = self.dyn_val(DT_SYMTAB);
-        if let Some(symaddr) = symtab {
-            let entsize = if self.ctx.is64() { 24 } else { 16 };
-            let count = self.dynsym_count()?;
-            let off = self.vaddr_to_offset(symaddr, count.checked_mul(entsize)?)?;
-            for b in table(self.data, off, count, entsize, "dynamic symbols").ok()? {
-                refs.push(self.ctx.u32(b) as u64);
+        if self.dyn_val(DT_SYMTAB).is_some() {
+            let s = self.dynsym?;
+            for b in table(self.data, s.offset, s.count, s.entsize, "dynamic symbols").ok()? {
+                refs.symbols.push(self.ctx.u32(b) as u64);
             }
         }
         // Version definitions (vda_name).
@@ -361,7 +415,7 @@ impl<'a> Elf<'a> {
                 let mut aux = off.checked_add(self.ctx.u32(&b[12..]) as u64)?;
                 for _ in 0..cnt.min(self.data.len() as u64 / 8) {
                     let a = slice(self.data, aux, 8, "verdaux").ok()?;
-                    refs.push(self.ctx.u32(a) as u64);
+                    refs.versions.push(self.ctx.u32(a) as u64);
                     let next = self.ctx.u32(&a[4..]) as u64;
                     if next == 0 {
                         break;
@@ -383,7 +437,7 @@ impl<'a> Elf<'a> {
             let mut aux = rec.checked_add(self.ctx.u32(&b[8..]) as u64)?;
             for _ in 0..cnt.min(self.data.len() as u64 / 16) {
                 let a = slice(self.data, aux, 16, "vernaux").ok()?;
-                refs.push(self.ctx.u32(&a[8..]) as u64);
+                refs.versions.push(self.ctx.u32(&a[8..]) as u64);
                 let next = self.ctx.u32(&a[12..]) as u64;
                 if next == 0 {
                     break;

@@ -133,8 +133,8 @@ fn write_item(item: &Item, root: &Path, mtime: i64) -> Result<Outcome> {
                 let rw = shenzi_elf::plan(&elf, edit, &shenzi_elf::Options::default(), None)
                     .with_context(|| format!("cannot patch {}", src.display()))?;
                 let out = rw.output(&data);
-                shenzi_elf::Elf::parse(&out)
-                    .with_context(|| format!("patched {} does not parse", src.display()))?;
+                shenzi_elf::check(&elf, &out, edit, &shenzi_elf::Options::default(), None)
+                    .with_context(|| format!("patched {} does not check out", src.display()))?;
                 patched = Some(rw.plan.steps.join("; "));
                 std::fs::write(&dst, &out)?;
                 out.len() as u64

@@ -1,0 +1,2 @@
+int bar(void);
+int foo(void) { return 12 + bar(); }

@@ -1,0 +1,3 @@
+/* Exits with 46 when libfoo and libbar were found. */
+int foo(void);
+int main(void) { return foo(); }

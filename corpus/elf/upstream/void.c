@@ -1,0 +1,1 @@
+int void_function(void) { return 0; }
