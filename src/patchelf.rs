@@ -450,6 +450,7 @@ fn engine_error(file: &Path, e: shenzi_elf::Error) -> anyhow::Error {
             };
             anyhow!("cannot find section '{name}'{hint}")
         }
+        e @ shenzi_elf::Error::CacheAlreadyPresent => anyhow!("{e}"),
         e => anyhow!("{}: {e}", file.display()),
     }
 }

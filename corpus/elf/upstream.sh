@@ -4,6 +4,7 @@
 #   libshared-rpath.so   its rpath string is also a symbol name (one string in .dynstr)
 #   phdr-noload.so       no PT_DYNAMIC: .dynamic is known only from its section header
 #   pht-collision.so     the program header table moved to end where .adjacent_data starts
+#   pht-collision-exe    the same in a program (prints "adjacent:zzzzzzzzzzzzzzzz")
 #   main libfoo.so libbar.so    main needs libfoo needs libbar; exits 46 (resolution cache)
 #   libmany-syms.so many-syms-main   300 functions and data words (symbol renames)
 #   libversioned.so use-versioned    versioned symbols (clearing a symbol version)
@@ -41,6 +42,8 @@ arch() {
         $cc -fPIC -nostdlib -shared -o pht-collision.so "$src/pht-collision.c" \
             -Wl,-T"$src/pht-collision.ld"
         python3 "$src/move-pht.py" pht-collision.so
+        $cc -O1 -o pht-collision-exe "$src/pht-collision-exe.c" -Wl,-T"$src/pht-collision.ld"
+        python3 "$src/move-pht.py" pht-collision-exe
     } > "$d.log" 2>&1 || { echo "upstream corpus: $name failed:" >&2; cat "$d.log" >&2; rm -rf "$d"; return 0; }
     printf '%s\t%s\t%s\n' "$name" "$name" "$runner" >> "$out/manifest.tsv.tmp"
 }

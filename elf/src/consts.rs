@@ -12,6 +12,12 @@ pub const PT_PHDR: u32 = 6;
 pub const PT_GNU_PROPERTY: u32 = 0x6474_e553;
 pub const PT_GNU_STACK: u32 = 0x6474_e551;
 pub const PT_GNU_RELRO: u32 = 0x6474_e552;
+pub const PT_MIPS_REGINFO: u32 = 0x7000_0000;
+pub const PT_MIPS_ABIFLAGS: u32 = 0x7000_0003;
+
+/// Program headers that describe exactly one section's bytes (or a group of notes), read by the
+/// kernel or loader through their offset: when those sections move, the header follows.
+pub const SECTION_PHDRS: [u32; 4] = [PT_NOTE, PT_GNU_PROPERTY, PT_MIPS_REGINFO, PT_MIPS_ABIFLAGS];
 
 pub const PF_X: u32 = 1;
 pub const PF_W: u32 = 2;
@@ -27,6 +33,8 @@ pub const SHT_NOTE: u32 = 7;
 pub const SHT_NOBITS: u32 = 8;
 pub const SHT_DYNSYM: u32 = 11;
 pub const SHT_GNU_HASH: u32 = 0x6fff_fff6;
+pub const SHT_MIPS_REGINFO: u32 = 0x7000_0006;
+pub const SHT_MIPS_ABIFLAGS: u32 = 0x7000_002a;
 pub const SHT_GNU_VERDEF: u32 = 0x6fff_fffd;
 pub const SHT_GNU_VERNEED: u32 = 0x6fff_fffe;
 pub const SHT_GNU_VERSYM: u32 = 0x6fff_ffff;

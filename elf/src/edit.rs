@@ -247,25 +247,18 @@ impl Target {
         let probe = probe.ok_or_else(|| {
             Error::Unsupported("building a resolution cache needs a file-system probe".into())
         })?;
-        let already = || {
-            Error::Unsupported(
-                "--build-resolution-cache: a resolution cache note is already present; rebuild \
-                 from an unpatched binary"
-                    .into(),
-            )
-        };
         let needed: Vec<Vec<u8>> = self.strings(DT_NEEDED).cloned().collect();
         let run_path = split_rpath(self.run_path().as_deref().unwrap_or(b""));
         match ldcache::descriptor(&needed, &run_path, probe) {
             Err(nothing) => {
                 if current.is_some() {
-                    return Err(already());
+                    return Err(Error::CacheAlreadyPresent);
                 }
                 self.warnings.push(nothing.warning().into());
             }
             Ok(desc) => match current {
                 Some(c) if c.desc.as_deref() == Some(desc.as_slice()) => {}
-                Some(_) => return Err(already()),
+                Some(_) => return Err(Error::CacheAlreadyPresent),
                 None => self.cache.add = Some(ldcache::note(elf.ctx, &desc)),
             },
         }

@@ -28,6 +28,9 @@ pub enum Error {
     /// The edit needs a table the file does not have; holds its usual section name
     /// (`.dynamic`, `.dynstr`, `.dynsym`, `.gnu.version`, `.interp`).
     MissingTable(&'static str),
+    /// `--build-resolution-cache` on a file whose cache note differs from what would be built
+    /// (patchelf 0.19 refuses to rebuild a cache in place).
+    CacheAlreadyPresent,
     /// A check of the crate's own output failed: a bug in this crate, never the input's fault.
     Internal(String),
 }
@@ -65,6 +68,11 @@ impl fmt::Display for Error {
                 };
                 write!(f, "the file has no {what} ({name})")
             }
+            Error::CacheAlreadyPresent => write!(
+                f,
+                "--build-resolution-cache: a resolution cache note is already present; rebuild \
+                 from an unpatched binary"
+            ),
             Error::Internal(m) => write!(f, "internal check failed: {m}"),
         }
     }

@@ -86,6 +86,8 @@ fn movable(elf: &Elf, shdrs: &[Shdr], i: usize) -> bool {
     let tag_is = |tag| elf.dyn_val(tag) == Some(s.sh_addr);
     match s.sh_type {
         SHT_NOTE => true,
+        // Found through PT_MIPS_REGINFO / PT_MIPS_ABIFLAGS, which follow them.
+        SHT_MIPS_REGINFO | SHT_MIPS_ABIFLAGS => true,
         SHT_HASH => tag_is(DT_HASH),
         SHT_GNU_HASH => tag_is(DT_GNU_HASH),
         SHT_DYNSYM => tag_is(DT_SYMTAB),
@@ -106,7 +108,8 @@ fn interp_section(elf: &Elf) -> Option<usize> {
     })
 }
 
-/// Sections sharing a note segment with section `i` (moved together to keep the segment whole).
+/// Sections sharing a note (or other section-describing) segment with section `i`: moved
+/// together to keep the segment whole.
 fn note_group(base: &Base, i: usize) -> Vec<usize> {
     let s = base.shdrs[i];
     let range = (s.sh_offset, s.sh_offset + s.sh_size);
@@ -114,7 +117,7 @@ fn note_group(base: &Base, i: usize) -> Vec<usize> {
     for p in base
         .phdrs
         .iter()
-        .filter(|p| p.p_type == PT_NOTE || p.p_type == PT_GNU_PROPERTY)
+        .filter(|p| SECTION_PHDRS.contains(&p.p_type))
     {
         let pr = (p.p_offset, p.file_end());
         if overlaps(pr, range) {
@@ -151,10 +154,8 @@ fn rebuildable_segment(elf: &Elf, base: &Base) -> Option<usize> {
         if p.p_type == PT_LOAD && (p.file_end() > r.p_offset || p.mem_end() > r.p_vaddr) {
             return None;
         }
-        let known = matches!(
-            p.p_type,
-            PT_INTERP | PT_DYNAMIC | PT_NOTE | PT_GNU_PROPERTY | PT_PHDR
-        );
+        let known = matches!(p.p_type, PT_INTERP | PT_DYNAMIC | PT_PHDR)
+            || SECTION_PHDRS.contains(&p.p_type);
         if p.p_type != PT_LOAD
             && p.p_filesz > 0
             && overlaps((p.p_offset, p.file_end()), rr)
@@ -232,9 +233,7 @@ fn evict_for_phdr(elf: &Elf, base: &Base, extra: usize) -> Result<BTreeSet<usize
                 name(elf, i)
             )));
         }
-        if base.shdrs[i].sh_type == SHT_NOTE {
-            queue.extend(note_group(base, i));
-        }
+        queue.extend(note_group(base, i));
     }
     Ok(set)
 }
@@ -246,6 +245,38 @@ fn kernel_loads(elf: &Elf) -> bool {
 
 fn choose(elf: &Elf, t: &Target, base: &Base, needs: &Needs) -> Result<Choice> {
     let region = rebuildable_segment(elf, base);
+    let c = choose_with(elf, t, base, needs, region)?;
+    match c.region {
+        // The table would move into the segment an earlier growth added, at an address where
+        // old kernels would not find it: leave that segment as it is and add another.
+        Some(ri)
+            if c.phdr_table
+                && kernel_loads(elf)
+                && base.phdrs[ri].p_vaddr.wrapping_sub(base.phdrs[ri].p_offset)
+                    != first_load_delta(base) =>
+        {
+            choose_with(elf, t, base, needs, None)
+        }
+        _ => Ok(c),
+    }
+}
+
+/// Address minus offset of the first loadable segment.
+fn first_load_delta(base: &Base) -> u64 {
+    base.phdrs
+        .iter()
+        .filter(|p| p.p_type == PT_LOAD)
+        .min_by_key(|p| p.p_vaddr)
+        .map_or(0, |p| p.p_vaddr.wrapping_sub(p.p_offset))
+}
+
+fn choose_with(
+    elf: &Elf,
+    t: &Target,
+    base: &Base,
+    needs: &Needs,
+    region: Option<usize>,
+) -> Result<Choice> {
     let in_region = |off: u64| {
         region.is_some_and(|ri| {
             let r = base.phdrs[ri];
@@ -437,24 +468,9 @@ fn place(elf: &Elf, t: &Target, opts: &Options, base: &Base, c: &Choice) -> Resu
     // Old kernels compute AT_PHDR as the first segment's address minus its offset plus e_phoff:
     // a moved table keeps that relation.
     let keep_delta = c.phdr_table && kernel_loads(elf);
-    let delta = base
-        .phdrs
-        .iter()
-        .filter(|p| p.p_type == PT_LOAD)
-        .min_by_key(|p| p.p_vaddr)
-        .map_or(0, |p| p.p_vaddr.wrapping_sub(p.p_offset));
+    let delta = first_load_delta(base);
     let (offset, vaddr) = match c.region {
-        Some(ri) => {
-            let r = base.phdrs[ri];
-            if keep_delta && r.p_vaddr.wrapping_sub(r.p_offset) != delta {
-                return Err(Error::Unsupported(
-                    "no room for another program header, and the segment an earlier growth \
-                     added cannot hold the table where the kernel expects it"
-                        .into(),
-                ));
-            }
-            (r.p_offset, r.p_vaddr)
-        }
+        Some(ri) => (base.phdrs[ri].p_offset, base.phdrs[ri].p_vaddr),
         None if keep_delta => {
             if delta % page != 0 {
                 return Err(Error::Unsupported(
@@ -507,12 +523,32 @@ fn place(elf: &Elf, t: &Target, opts: &Options, base: &Base, c: &Choice) -> Resu
             "no address space left for a new segment".into(),
         ));
     }
+    // A strip tool lays segments out again at the lowest offset congruent to their alignment;
+    // a moved table must keep its offset (old kernels and qemu derive AT_PHDR from it), so the
+    // alignment is chosen large enough that nothing before it can be reclaimed.
+    let mut align = page;
+    if keep_delta {
+        let loaded_end = base
+            .phdrs
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| p.p_type == PT_LOAD && Some(*i) != c.region)
+            .map(|(_, p)| p.file_end())
+            .max()
+            .unwrap_or(0);
+        let want = (offset.saturating_sub(loaded_end) + 1)
+            .next_power_of_two()
+            .max(page);
+        if want <= MAX_PHDR_PADDING && delta % want == 0 {
+            align = want;
+        }
+    }
     Ok(Segment {
         offset,
         vaddr,
         len,
         writable: c.dynamic,
-        align: page,
+        align,
         rebuilds: c.region.is_some(),
         evicted: c.evicted.clone(),
         items: items.into_iter().map(|(i, _)| i).collect(),
@@ -590,7 +626,7 @@ fn headers(
                     (p.p_offset, p.p_vaddr, p.p_paddr, p.p_filesz, p.p_memsz) = (o, v, v, l, l);
                 }
             }
-            PT_NOTE | PT_GNU_PROPERTY => {
+            t if SECTION_PHDRS.contains(&t) => {
                 let o = seg.move_off(p.p_offset);
                 if o != p.p_offset {
                     // The whole segment must have moved as one piece.

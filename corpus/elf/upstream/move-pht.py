@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Copies the program header table of an ELF file so that it ends exactly where the section
-.adjacent_data starts, and points e_phoff at the copy (patchelf's pht-collision case)."""
+.adjacent_data starts, and points e_phoff (and PT_PHDR, which the loader of a program uses) at
+the copy (patchelf's pht-collision case)."""
 import struct
 import sys
 
@@ -37,5 +38,16 @@ else:
 size = phentsize * phnum
 new = adjacent - size
 data[new:new + size] = data[phoff:phoff + size]
+# PT_PHDR follows the table; both lie in the first segment, so the address moves with the offset.
+for i in range(phnum):
+    at = new + i * phentsize
+    if struct.unpack_from(e + "I", data, at)[0] != 6:
+        continue
+    if is64:
+        off, vaddr, paddr = struct.unpack_from(e + "QQQ", data, at + 8)
+        struct.pack_into(e + "QQQ", data, at + 8, new, vaddr + new - off, paddr + new - off)
+    else:
+        off, vaddr, paddr = struct.unpack_from(e + "III", data, at + 4)
+        struct.pack_into(e + "III", data, at + 4, new, vaddr + new - off, paddr + new - off)
 struct.pack_into(e + ("Q" if is64 else "I"), data, 32 if is64 else 28, new)
 open(path, "wb").write(data)
