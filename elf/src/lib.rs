@@ -28,6 +28,7 @@ mod layout;
 mod ldcache;
 mod output;
 mod plan;
+mod read;
 mod strtab;
 mod summary;
 mod symbols;
@@ -40,6 +41,7 @@ pub use error::{Error, Result};
 pub use headers::{Ehdr, Phdr, Shdr};
 pub use output::{Plan, Rewrite, Write};
 pub use plan::{plan, Options};
+pub use read::{peek, Ident, RunPath, RunPathTag, VersionNeed};
 pub use summary::Summary;
 pub use view::{Dyn, DynSym, Dynamic, Elf, FixedRefs, StrTab, VerneedFile};
 

@@ -37,13 +37,16 @@ pub struct StrTab {
     pub section: Option<usize>,
 }
 
-/// A `vn_file` field of `.gnu.version_r`: a library name that versioned symbols come from.
-#[derive(Debug, Clone, Copy)]
+/// A record of `.gnu.version_r`: a library that versioned symbols come from, and the versions.
+#[derive(Debug, Clone)]
 pub struct VerneedFile {
     /// File offset of the 32-bit `vn_file` field itself.
     pub field: u64,
     /// Its value: an offset into the dynamic string table.
     pub name: u64,
+    /// Offsets of the version names (`vna_name`) of its auxiliary records; `None` when they
+    /// could not all be read.
+    pub versions: Option<Vec<u64>>,
 }
 
 /// The dynamic symbol table (found through DT_SYMTAB, sized by `.dynsym`, DT_HASH or
@@ -362,6 +365,7 @@ impl<'a> Elf<'a> {
             out.push(VerneedFile {
                 field: off + 4,
                 name: self.ctx.u32(&b[4..]) as u64,
+                versions: self.read_vernaux(off, b),
             });
             let next = self.ctx.u32(&b[12..]) as u64;
             if next == 0 {
@@ -378,6 +382,23 @@ impl<'a> Elf<'a> {
                 .ok_or_else(|| malformed("vn_next", "overflows"))?;
         }
         Ok(out)
+    }
+
+    /// The version names of one `.gnu.version_r` record at `rec` (bytes `b`).
+    fn read_vernaux(&self, rec: u64, b: &[u8]) -> Option<Vec<u64>> {
+        let cnt = self.ctx.u16(&b[2..]) as u64;
+        let mut aux = rec.checked_add(self.ctx.u32(&b[8..]) as u64)?;
+        let mut names = Vec::new();
+        for _ in 0..cnt.min(self.data.len() as u64 / 16) {
+            let a = slice(self.data, aux, 16, "vernaux").ok()?;
+            names.push(self.ctx.u32(&a[8..]) as u64);
+            let next = self.ctx.u32(&a[12..]) as u64;
+            if next == 0 {
+                break;
+            }
+            aux = aux.checked_add(next)?;
+        }
+        Some(names)
     }
 
     /// The dynamic symbol table, when its size can be found.
@@ -431,19 +452,7 @@ impl<'a> Elf<'a> {
         }
         // Version needs: auxiliary names (vn_file is editable, tracked in `verneed`).
         for vf in &self.verneed {
-            let rec = vf.field - 4;
-            let b = slice(self.data, rec, 16, "verneed").ok()?;
-            let cnt = self.ctx.u16(&b[2..]) as u64;
-            let mut aux = rec.checked_add(self.ctx.u32(&b[8..]) as u64)?;
-            for _ in 0..cnt.min(self.data.len() as u64 / 16) {
-                let a = slice(self.data, aux, 16, "vernaux").ok()?;
-                refs.versions.push(self.ctx.u32(&a[8..]) as u64);
-                let next = self.ctx.u32(&a[12..]) as u64;
-                if next == 0 {
-                    break;
-                }
-                aux = aux.checked_add(next)?;
-            }
+            refs.versions.extend(vf.versions.as_ref()?);
         }
         Some(refs)
     }
