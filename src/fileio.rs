@@ -30,7 +30,7 @@ use std::io::{Read, Seek as _, Write as _};
 use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use memmap2::Mmap;
 
 /// A file opened for editing: its real path and a read-only view of its bytes.
@@ -52,10 +52,32 @@ impl Input {
 pub fn open(path: &Path) -> Result<Input> {
     let real =
         fs::canonicalize(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    // Only regular files are inputs. Look before opening: opening a FIFO waits for a writer and
+    // opening a device can have effects of its own.
+    let not_regular = |k: Kind| anyhow!("{}: is {k}, not a regular file", path.display());
+    match kind(&real) {
+        Ok(Some(Kind::Regular)) => {}
+        Ok(Some(k)) => return Err(not_regular(k)),
+        Ok(None) => bail!("{}: cannot open: no such file", path.display()),
+        Err(e) => return Err(e).with_context(|| format!("{}: cannot open", path.display())),
+    }
     // Lock, then make sure the path still names the locked file (another run may have replaced
     // it while we waited).
-    let (file, meta) = loop {
-        let file = File::open(&real).with_context(|| format!("{}: cannot open", path.display()))?;
+    let file = loop {
+        // Non-blocking, so a FIFO put there meanwhile is refused below instead of waited on.
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&real)
+            .with_context(|| format!("{}: cannot open", path.display()))?;
+        let k = Kind::of(
+            file.metadata()
+                .with_context(|| format!("{}: cannot stat", path.display()))?
+                .file_type(),
+        );
+        if k != Kind::Regular {
+            return Err(not_regular(k));
+        }
         // SAFETY: flock on a file descriptor we own.
         if unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_EX) } != 0 {
             bail!(
@@ -68,13 +90,10 @@ pub fn open(path: &Path) -> Result<Input> {
             .metadata()
             .with_context(|| format!("{}: cannot stat", path.display()))?;
         match fs::metadata(&real) {
-            Ok(now) if now.ino() == meta.ino() && now.dev() == meta.dev() => break (file, meta),
+            Ok(now) if now.ino() == meta.ino() && now.dev() == meta.dev() => break file,
             _ => continue,
         }
     };
-    if !meta.is_file() {
-        bail!("{}: not a regular file", path.display());
-    }
     recover(&real)?;
     // Under the lock no other shenzi writes this file's own temporary: one left here is stale.
     let _ = fs::remove_file(own_temp(&real));
@@ -900,5 +919,18 @@ mod tests {
         assert!(format!("{err:#}").contains("disk full"));
         assert_eq!(fs::read(&out).unwrap(), b"new");
         assert_eq!(names(dir.path()), ["fifo", "out"]);
+    }
+
+    #[test]
+    fn inputs_that_are_not_regular_files_are_refused_without_waiting() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        mkfifo(&fifo);
+        // No writer: opening this for reading would block.
+        let e = format!("{:#}", open(&fifo).err().unwrap());
+        assert!(e.contains("fifo: is a FIFO, not a regular file"), "{e}");
+        let e = format!("{:#}", open(dir.path()).err().unwrap());
+        assert!(e.contains("is a directory, not a regular file"), "{e}");
+        assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
     }
 }
