@@ -241,23 +241,42 @@ pub fn dest(path: &Path) -> Result<Dest> {
 
 /// A path with nothing at it yet: created if its directory exists.
 fn new_file(path: &Path) -> Result<Dest> {
-    let dir = dir_of(path);
-    match kind(dir) {
+    match kind(dir_of(path)) {
         Ok(Some(Kind::Directory)) => Ok(Dest::Replace(path.to_path_buf())),
-        Ok(None) => bail!(
-            "{}: cannot create: the directory {} does not exist",
-            path.display(),
-            dir.display()
-        ),
-        Ok(Some(k)) => bail!(
-            "{}: cannot create: {} is {k}, not a directory",
-            path.display(),
-            dir.display()
-        ),
-        Err(e) => {
-            Err(e).with_context(|| format!("{}: cannot create: {}", path.display(), dir.display()))
+        _ => Err(cannot_create(path)),
+    }
+}
+
+/// Why nothing can be created at `path`: the nearest existing folder on its way is not a
+/// directory, or its directory does not exist.
+pub fn cannot_create(path: &Path) -> anyhow::Error {
+    let dir = dir_of(path);
+    for a in dir.ancestors().filter(|a| !a.as_os_str().is_empty()) {
+        match kind(a) {
+            Ok(Some(Kind::Directory)) => break,
+            Ok(Some(k)) => {
+                return anyhow!(
+                    "{}: cannot create: {} is {k}, not a directory",
+                    path.display(),
+                    a.display()
+                )
+            }
+            Ok(None) => {}
+            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => {}
+            Err(e) => {
+                return anyhow::Error::new(e).context(format!(
+                    "{}: cannot create: {}",
+                    path.display(),
+                    a.display()
+                ))
+            }
         }
     }
+    anyhow!(
+        "{}: cannot create: the directory {} does not exist",
+        path.display(),
+        dir.display()
+    )
 }
 
 /// The directory `path` is in (`.` for a bare name).
@@ -820,6 +839,8 @@ mod tests {
             "{e}"
         );
         let e = err_text(dest(&reg.join("out")));
+        assert!(e.contains("reg is a regular file, not a directory"), "{e}");
+        let e = err_text(dest(&reg.join("a/b/out")));
         assert!(e.contains("reg is a regular file, not a directory"), "{e}");
         assert_eq!(names(d), ["fifo", "link", "reg", "sock", "sub"]);
     }

@@ -383,6 +383,9 @@ fn check_out(out: &Path, force: bool) -> Result<()> {
              else is not replaced, even with --force",
             out.display()
         ),
+        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => {
+            return Err(fileio::cannot_create(out))
+        }
         Err(e) => return Err(e).with_context(|| format!("{}: cannot stat", out.display())),
     }
     if out.symlink_metadata().is_ok() && !force {
