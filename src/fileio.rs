@@ -12,13 +12,25 @@
 //!   target. Temporary files left by killed runs are removed by later runs.
 //!
 //! Symlinks are followed: the target of the link is edited and the link stays a link.
-
+//!
+//! Only regular files are replaced by rename. What an output path names decides how it is
+//! written ([`dest`], the one place that decides it):
+//! - a regular file, or nothing yet in an existing directory: replaced as above;
+//! - a character device or a FIFO (`/dev/null`, a named pipe): written through, the way
+//!   `patchelf` does: opened for writing without creating or truncating, the complete bytes
+//!   written, nothing renamed, unlinked or chmod'ed. The content is verified in memory or in a
+//!   temporary file before the first byte goes out. Opening a FIFO waits for its reader;
+//! - anything else (a directory, a block device, a socket) is refused, as is a path whose
+//!   directory does not exist.
+//!
+//! Inputs must be regular files ([`open`] refuses anything else).
+use std::borrow::Cow;
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write as _};
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::io::{Read, Seek as _, Write as _};
+use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use memmap2::Mmap;
 
 /// A file opened for editing: its real path and a read-only view of its bytes.
@@ -40,10 +52,32 @@ impl Input {
 pub fn open(path: &Path) -> Result<Input> {
     let real =
         fs::canonicalize(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    // Only regular files are inputs. Look before opening: opening a FIFO waits for a writer and
+    // opening a device can have effects of its own.
+    let not_regular = |k: Kind| anyhow!("{}: is {k}, not a regular file", path.display());
+    match kind(&real) {
+        Ok(Some(Kind::Regular)) => {}
+        Ok(Some(k)) => return Err(not_regular(k)),
+        Ok(None) => bail!("{}: cannot open: no such file", path.display()),
+        Err(e) => return Err(e).with_context(|| format!("{}: cannot open", path.display())),
+    }
     // Lock, then make sure the path still names the locked file (another run may have replaced
     // it while we waited).
-    let (file, meta) = loop {
-        let file = File::open(&real).with_context(|| format!("{}: cannot open", path.display()))?;
+    let file = loop {
+        // Non-blocking, so a FIFO put there meanwhile is refused below instead of waited on.
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&real)
+            .with_context(|| format!("{}: cannot open", path.display()))?;
+        let k = Kind::of(
+            file.metadata()
+                .with_context(|| format!("{}: cannot stat", path.display()))?
+                .file_type(),
+        );
+        if k != Kind::Regular {
+            return Err(not_regular(k));
+        }
         // SAFETY: flock on a file descriptor we own.
         if unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_EX) } != 0 {
             bail!(
@@ -56,13 +90,10 @@ pub fn open(path: &Path) -> Result<Input> {
             .metadata()
             .with_context(|| format!("{}: cannot stat", path.display()))?;
         match fs::metadata(&real) {
-            Ok(now) if now.ino() == meta.ino() && now.dev() == meta.dev() => break (file, meta),
+            Ok(now) if now.ino() == meta.ino() && now.dev() == meta.dev() => break file,
             _ => continue,
         }
     };
-    if !meta.is_file() {
-        bail!("{}: not a regular file", path.display());
-    }
     recover(&real)?;
     // Under the lock no other shenzi writes this file's own temporary: one left here is stale.
     let _ = fs::remove_file(own_temp(&real));
@@ -111,14 +142,277 @@ pub fn commit(input: Input, change: Change, output: Option<&Path>, verify: Verif
             }
         }
         (None, Change::Whole(_)) => replace(&input, &input.real.clone(), change, verify),
-        (Some(out), _) => {
-            let target = match fs::canonicalize(out) {
-                Ok(p) => p,
-                Err(_) => out.to_path_buf(),
-            };
-            replace(&input, &target, change, verify)
+        (Some(out), _) => match dest(out)? {
+            Dest::Replace(target) => replace(&input, &target, change, verify),
+            Dest::Through(target) => through(&input, &change, &target, verify),
+        },
+    }
+}
+
+/// The kind of node a path names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Regular,
+    Directory,
+    CharDevice,
+    BlockDevice,
+    Fifo,
+    Socket,
+    Other,
+}
+
+impl Kind {
+    fn of(t: fs::FileType) -> Kind {
+        if t.is_file() {
+            Kind::Regular
+        } else if t.is_dir() {
+            Kind::Directory
+        } else if t.is_char_device() {
+            Kind::CharDevice
+        } else if t.is_block_device() {
+            Kind::BlockDevice
+        } else if t.is_fifo() {
+            Kind::Fifo
+        } else if t.is_socket() {
+            Kind::Socket
+        } else {
+            Kind::Other
         }
     }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Kind::Regular => "a regular file",
+            Kind::Directory => "a directory",
+            Kind::CharDevice => "a character device",
+            Kind::BlockDevice => "a block device",
+            Kind::Fifo => "a FIFO",
+            Kind::Socket => "a socket",
+            Kind::Other => "a special file of unknown kind",
+        })
+    }
+}
+
+/// What `path` names once symlinks are followed; `None` when nothing is there (or a symlink
+/// points nowhere).
+pub fn kind(path: &Path) -> std::io::Result<Option<Kind>> {
+    match fs::metadata(path) {
+        Ok(m) => Ok(Some(Kind::of(m.file_type()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// How an output path is written.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Dest {
+    /// A regular file (its real path), or a new file in an existing directory: replaced by
+    /// rename.
+    Replace(PathBuf),
+    /// A character device or FIFO (as given; opening follows symlinks): written through, never
+    /// replaced.
+    Through(PathBuf),
+}
+
+/// Decides how the output `path` is written, or refuses it (the rule is in the module comment).
+pub fn dest(path: &Path) -> Result<Dest> {
+    match kind(path) {
+        Ok(Some(Kind::Regular)) => Ok(Dest::Replace(
+            fs::canonicalize(path).with_context(|| format!("{}: cannot open", path.display()))?,
+        )),
+        Ok(Some(Kind::CharDevice | Kind::Fifo)) => Ok(Dest::Through(path.to_path_buf())),
+        Ok(Some(Kind::Directory)) => {
+            bail!(
+                "{}: is a directory; the output must be a file",
+                path.display()
+            )
+        }
+        Ok(Some(k)) => bail!(
+            "{}: is {k}; an output can only be a regular file, a character device or a FIFO",
+            path.display()
+        ),
+        Ok(None) => new_file(path),
+        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => new_file(path),
+        Err(e) => Err(e).with_context(|| format!("{}: cannot stat", path.display())),
+    }
+}
+
+/// A path with nothing at it yet: created if its directory exists.
+fn new_file(path: &Path) -> Result<Dest> {
+    match kind(dir_of(path)) {
+        Ok(Some(Kind::Directory)) => Ok(Dest::Replace(path.to_path_buf())),
+        _ => Err(cannot_create(path)),
+    }
+}
+
+/// Why nothing can be created at `path`: the nearest existing folder on its way is not a
+/// directory, or its directory does not exist.
+pub fn cannot_create(path: &Path) -> anyhow::Error {
+    let dir = dir_of(path);
+    for a in dir.ancestors().filter(|a| !a.as_os_str().is_empty()) {
+        match kind(a) {
+            Ok(Some(Kind::Directory)) => break,
+            Ok(Some(k)) => {
+                return anyhow!(
+                    "{}: cannot create: {} is {k}, not a directory",
+                    path.display(),
+                    a.display()
+                )
+            }
+            Ok(None) => {}
+            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => {}
+            Err(e) => {
+                return anyhow::Error::new(e).context(format!(
+                    "{}: cannot create: {}",
+                    path.display(),
+                    a.display()
+                ))
+            }
+        }
+    }
+    anyhow!(
+        "{}: cannot create: the directory {} does not exist",
+        path.display(),
+        dir.display()
+    )
+}
+
+/// The directory `path` is in (`.` for a bare name).
+fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// Writes a new file at `path` with what `fill` writes, all or nothing: a regular file is
+/// replaced by rename; a character device or FIFO gets the content once `fill` has produced all
+/// of it (in an anonymous temporary file). `mode` sets the permissions of a new or replaced
+/// file exactly; `None` gives 0o666 minus the umask.
+pub fn write_new(
+    path: &Path,
+    mode: Option<u32>,
+    fill: &mut dyn FnMut(&mut File) -> Result<()>,
+) -> Result<()> {
+    match dest(path)? {
+        Dest::Replace(target) => {
+            let temp = output_temp(&target);
+            let result = (|| -> Result<()> {
+                let mut f = OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .mode(0o666)
+                    .open(&temp)
+                    .with_context(|| format!("{}: cannot create", temp.display()))?;
+                if let Some(m) = mode {
+                    f.set_permissions(fs::Permissions::from_mode(m))?;
+                }
+                fill(&mut f).with_context(|| format!("{}: cannot write", target.display()))?;
+                f.sync_all()
+                    .with_context(|| format!("{}: cannot sync", temp.display()))?;
+                install(&temp, &target)
+            })();
+            if result.is_err() {
+                fs::remove_file(&temp).ok();
+            }
+            result
+        }
+        Dest::Through(target) => {
+            let mut temp = tempfile::tempfile().context("cannot create a temporary file")?;
+            fill(&mut temp).with_context(|| format!("{}: cannot write", target.display()))?;
+            temp.rewind()?;
+            let mut f = open_through(&target)?;
+            std::io::copy(&mut temp, &mut f)
+                .with_context(|| format!("{}: write failed", target.display()))?;
+            sync_through(&target, &f)
+        }
+    }
+}
+
+/// Verifies the complete result in memory, then writes it through the device or FIFO `target`.
+fn through(input: &Input, change: &Change, target: &Path, verify: Verify) -> Result<()> {
+    let bytes = materialize(input.bytes(), change)?;
+    verify(&bytes)?;
+    let mut f = open_through(target)?;
+    f.write_all(&bytes)
+        .with_context(|| format!("{}: write failed", target.display()))?;
+    sync_through(target, &f)
+}
+
+/// The complete new content `change` gives `old`, as applying it to a file would.
+fn materialize<'a>(old: &'a [u8], change: &Change<'a>) -> Result<Cow<'a, [u8]>> {
+    let (new_len, writes) = match change {
+        Change::Whole(b) => return Ok(Cow::Borrowed(b)),
+        Change::Patch { new_len, writes } => (*new_len, writes),
+    };
+    let new_len = usize::try_from(new_len).context("output too large for memory")?;
+    let mut out = vec![0u8; new_len];
+    let kept = old.len().min(new_len);
+    out[..kept].copy_from_slice(&old[..kept]);
+    for (off, bytes) in writes {
+        // Bytes past the new length are cut off, as `set_len` after the writes does.
+        let Ok(off) = usize::try_from(*off) else {
+            continue;
+        };
+        if off >= new_len {
+            continue;
+        }
+        let n = bytes.len().min(new_len - off);
+        out[off..off + n].copy_from_slice(&bytes[..n]);
+    }
+    Ok(Cow::Owned(out))
+}
+
+/// Opens a character device or FIFO for writing: no create, no truncate. Waits for a FIFO's
+/// reader.
+fn open_through(path: &Path) -> Result<File> {
+    let f = OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NOCTTY)
+        .open(path)
+        .with_context(|| format!("{}: cannot open for writing", path.display()))?;
+    // What `dest` saw may have been replaced since; write into nothing else.
+    let k = Kind::of(
+        f.metadata()
+            .with_context(|| format!("{}: cannot stat", path.display()))?
+            .file_type(),
+    );
+    if !matches!(k, Kind::CharDevice | Kind::Fifo) {
+        bail!("{}: is now {k}; nothing written", path.display());
+    }
+    Ok(f)
+}
+
+/// Flushes a device or FIFO; those that cannot be synced (EINVAL on FIFOs and `/dev/null`) are
+/// done once written.
+fn sync_through(path: &Path, f: &File) -> Result<()> {
+    match f.sync_all() {
+        Err(e)
+            if e.raw_os_error().is_some_and(|c| {
+                c == libc::EINVAL || c == libc::ENOTSUP || c == libc::EOPNOTSUPP
+            }) =>
+        {
+            Ok(())
+        }
+        r => r.with_context(|| format!("{}: cannot sync", path.display())),
+    }
+}
+
+/// Renames the finished temporary `temp` over `target`, which must still be a regular file or
+/// absent.
+fn install(temp: &Path, target: &Path) -> Result<()> {
+    if let Dest::Through(_) = dest(target)? {
+        bail!(
+            "{}: is no longer a regular file; not replaced",
+            target.display()
+        );
+    }
+    fs::rename(temp, target).with_context(|| format!("{}: cannot replace", target.display()))?;
+    sync_dir(target);
+    Ok(())
 }
 
 fn is_text_busy(e: &anyhow::Error) -> bool {
@@ -148,15 +442,8 @@ fn checksum(data: &[u8]) -> u64 {
 }
 
 fn sync_dir(path: &Path) {
-    if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
+    if let Ok(d) = File::open(dir_of(path)) {
+        let _ = d.sync_all();
     }
 }
 
@@ -304,12 +591,7 @@ fn temp_prefix(target: &Path) -> String {
 
 /// Removes temporary files of `target` whose writer process is gone.
 fn clean_stale_temps(target: &Path) {
-    let Some(dir) = target.parent() else { return };
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
+    let dir = dir_of(target);
     let prefix = temp_prefix(target);
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -340,14 +622,18 @@ fn own_temp(real: &Path) -> PathBuf {
     real.with_file_name(format!(".{name}.shenzi-tmp"))
 }
 
+/// The temporary that replaces a file other runs may write at once: the name carries the
+/// process id, and leftovers of dead processes are removed first.
+fn output_temp(target: &Path) -> PathBuf {
+    clean_stale_temps(target);
+    target.with_file_name(format!("{}{}", temp_prefix(target), std::process::id()))
+}
+
 fn replace(input: &Input, target: &Path, change: Change, verify: Verify) -> Result<()> {
     let temp = if target == input.real {
         own_temp(target)
     } else {
-        // Another file (`--output`): several runs may write it at once, so the name carries
-        // the process id, and leftovers of dead processes are removed first.
-        clean_stale_temps(target);
-        target.with_file_name(format!("{}{}", temp_prefix(target), std::process::id()))
+        output_temp(target)
     };
     let result = (|| -> Result<()> {
         match &change {
@@ -373,10 +659,7 @@ fn replace(input: &Input, target: &Path, change: Change, verify: Verify) -> Resu
         // SAFETY: read-only map of our own temporary file.
         let map = unsafe { Mmap::map(&check) }?;
         verify(&map)?;
-        fs::rename(&temp, target)
-            .with_context(|| format!("{}: cannot replace", target.display()))?;
-        sync_dir(target);
-        Ok(())
+        install(&temp, target)
     })();
     if result.is_err() {
         fs::remove_file(&temp).ok();
@@ -494,5 +777,181 @@ mod tests {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    fn mkfifo(path: &Path) {
+        use std::os::unix::ffi::OsStrExt;
+        let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn err_text(r: Result<Dest>) -> String {
+        format!("{:#}", r.unwrap_err())
+    }
+
+    #[test]
+    fn dest_decides_by_what_the_path_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let reg = d.join("reg");
+        fs::write(&reg, b"x").unwrap();
+        assert_eq!(
+            dest(&reg).unwrap(),
+            Dest::Replace(fs::canonicalize(&reg).unwrap())
+        );
+        assert_eq!(dest(&d.join("new")).unwrap(), Dest::Replace(d.join("new")));
+        let fifo = d.join("fifo");
+        mkfifo(&fifo);
+        assert_eq!(dest(&fifo).unwrap(), Dest::Through(fifo.clone()));
+        let link = d.join("link");
+        std::os::unix::fs::symlink(&fifo, &link).unwrap();
+        assert_eq!(dest(&link).unwrap(), Dest::Through(link.clone()));
+        if Path::new("/dev/null").exists() {
+            assert_eq!(
+                dest(Path::new("/dev/null")).unwrap(),
+                Dest::Through("/dev/null".into())
+            );
+        }
+
+        let sub = d.join("sub");
+        fs::create_dir(&sub).unwrap();
+        let e = err_text(dest(&sub));
+        assert!(e.contains("sub: is a directory"), "{e}");
+        let sock = d.join("sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+        let e = err_text(dest(&sock));
+        assert!(e.contains("sock: is a socket"), "{e}");
+        let e = err_text(dest(&d.join("missing/out")));
+        assert!(
+            e.contains("missing/out: cannot create: the directory")
+                && e.contains("missing does not exist"),
+            "{e}"
+        );
+        let e = err_text(dest(&reg.join("out")));
+        assert!(e.contains("reg is a regular file, not a directory"), "{e}");
+        let e = err_text(dest(&reg.join("a/b/out")));
+        assert!(e.contains("reg is a regular file, not a directory"), "{e}");
+        assert_eq!(names(d), ["fifo", "link", "reg", "sock", "sub"]);
+    }
+
+    #[test]
+    fn output_through_a_fifo_gets_the_bytes_a_file_would() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("prog");
+        fs::write(&f, b"0123456789").unwrap();
+        let fifo = dir.path().join("fifo");
+        mkfifo(&fifo);
+        // A write past the new end is cut off, one past the old end extends the file.
+        let writes: Vec<(u64, &[u8])> = vec![(0, b"ab"), (8, b"XYZW"), (12, b"cut")];
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || fs::read(fifo).unwrap())
+        };
+        let change = Change::Patch {
+            new_len: 13,
+            writes: writes.clone(),
+        };
+        commit(open(&f).unwrap(), change, Some(&fifo), &|b| {
+            anyhow::ensure!(b.len() == 13);
+            Ok(())
+        })
+        .unwrap();
+        let got = reader.join().unwrap();
+        let reg = dir.path().join("reg");
+        let change = Change::Patch {
+            new_len: 13,
+            writes,
+        };
+        commit(open(&f).unwrap(), change, Some(&reg), &|_| Ok(())).unwrap();
+        assert_eq!(got, fs::read(&reg).unwrap());
+        assert_eq!(got, b"ab234567XYZWc");
+        assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+        assert_eq!(names(dir.path()), ["fifo", "prog", "reg"]);
+    }
+
+    #[test]
+    fn failed_verification_writes_nothing_through_a_fifo() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("prog");
+        fs::write(&f, b"0123456789").unwrap();
+        let fifo = dir.path().join("fifo");
+        mkfifo(&fifo);
+        // A reader that does not wait for a writer: it sees whatever was written, or EOF.
+        let mut reader = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+            .unwrap();
+        let err = commit(
+            open(&f).unwrap(),
+            Change::Whole(b"new"),
+            Some(&fifo),
+            &|_| anyhow::bail!("rejected"),
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("rejected"));
+        let mut got = Vec::new();
+        reader.read_to_end(&mut got).unwrap();
+        assert!(got.is_empty(), "{got:?}");
+        assert_eq!(names(dir.path()), ["fifo", "prog"]);
+    }
+
+    #[test]
+    fn write_new_replaces_files_and_writes_through_fifos() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        fs::write(&out, b"old content, longer").unwrap();
+        write_new(&out, Some(0o640), &mut |f| Ok(f.write_all(b"new")?)).unwrap();
+        assert_eq!(fs::read(&out).unwrap(), b"new");
+        assert_eq!(
+            fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+
+        let fifo = dir.path().join("fifo");
+        mkfifo(&fifo);
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || fs::read(fifo).unwrap())
+        };
+        write_new(&fifo, Some(0o600), &mut |f| Ok(f.write_all(b"streamed")?)).unwrap();
+        assert_eq!(reader.join().unwrap(), b"streamed");
+        let meta = fs::symlink_metadata(&fifo).unwrap();
+        assert!(meta.file_type().is_fifo());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o644, "mode untouched");
+
+        // A failing writer leaves the old file and no temporary.
+        let err = write_new(&out, None, &mut |f| {
+            f.write_all(b"partial")?;
+            anyhow::bail!("disk full")
+        })
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("disk full"));
+        assert_eq!(fs::read(&out).unwrap(), b"new");
+        assert_eq!(names(dir.path()), ["fifo", "out"]);
+    }
+
+    #[test]
+    fn inputs_that_are_not_regular_files_are_refused_without_waiting() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        mkfifo(&fifo);
+        // No writer: opening this for reading would block.
+        let e = format!("{:#}", open(&fifo).err().unwrap());
+        assert!(e.contains("fifo: is a FIFO, not a regular file"), "{e}");
+        let e = format!("{:#}", open(dir.path()).err().unwrap());
+        assert!(e.contains("is a directory, not a regular file"), "{e}");
+        assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
     }
 }

@@ -225,11 +225,23 @@ pub fn run(file: &Path, req: &Request) -> Result<()> {
         }
         return Ok(());
     }
-    let target = req.output.clone().unwrap_or_else(|| file.to_path_buf());
-    commit(input, &rewrite, &edits, &opts, req.output.as_deref())?;
-    if summary_needed {
-        let after = fileio::open(&target)?;
-        print_summary(&target, after.bytes(), req.json)?;
+    match &req.output {
+        // The output may be a device or FIFO that cannot be read back: summarize the new bytes
+        // (the same ones `commit` verifies and writes).
+        Some(out) => {
+            let after = summary_needed.then(|| rewrite.apply(data));
+            commit(input, &rewrite, &edits, &opts, Some(out))?;
+            if let Some(bytes) = after {
+                print_summary(out, &bytes, req.json)?;
+            }
+        }
+        None => {
+            commit(input, &rewrite, &edits, &opts, None)?;
+            if summary_needed {
+                let after = fileio::open(file)?;
+                print_summary(file, after.bytes(), req.json)?;
+            }
+        }
     }
     Ok(())
 }

@@ -250,14 +250,30 @@ fn patch_elf(file: &Path, input: fileio::Input, args: &Args) -> Result<()> {
         }
         return Ok(());
     }
-    let target = args.output.clone().unwrap_or_else(|| file.to_path_buf());
     let check = shenzi_elf::OutputCheck::new(&elf, &edits, &opts).map_err(show)?;
     drop(elf);
-    commit_elf(input, &rewrite, &check, args.output.as_deref())?;
-    if summary_needed {
-        let after = fileio::open(&target)?;
-        let e = Elf::parse(after.bytes()).map_err(show)?;
-        print_summary(&target, &Summary::of(&e).map_err(show)?, args.json);
+    match &args.output {
+        // The output may be a device or FIFO that cannot be read back: summarize the new bytes
+        // (the same ones `commit_elf` verifies and writes).
+        Some(out) => {
+            let after = summary_needed
+                .then(|| {
+                    Summary::of(&Elf::parse(&rewrite.output(data)).map_err(show)?).map_err(show)
+                })
+                .transpose()?;
+            commit_elf(input, &rewrite, &check, Some(out))?;
+            if let Some(s) = after {
+                print_summary(out, &s, args.json);
+            }
+        }
+        None => {
+            commit_elf(input, &rewrite, &check, None)?;
+            if summary_needed {
+                let after = fileio::open(file)?;
+                let e = Elf::parse(after.bytes()).map_err(show)?;
+                print_summary(file, &Summary::of(&e).map_err(show)?, args.json);
+            }
+        }
     }
     Ok(())
 }

@@ -1,13 +1,13 @@
 //! `--archive out.tar.zst|.tar.gz|.tar`: the finished folder as one reproducible archive
 //! (sorted entries, fixed mtimes, owner 0:0, hard links kept as links), written beside its
-//! target and renamed into place.
+//! target and renamed into place, or written through a character device or FIFO once complete.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
 enum Codec {
     Zstd,
@@ -75,40 +75,28 @@ fn append_all<W: Write>(dir: &Path, prefix: &str, mtime: u64, out: W) -> Result<
     Ok(b.into_inner()?)
 }
 
-/// Writes `dir` as archive `out`, entries under `prefix/`.
+/// Writes `dir` as archive `out`, entries under `prefix/`, through `fileio` (a regular file is
+/// replaced by rename; a character device or FIFO gets the finished archive).
 pub fn write(dir: &Path, prefix: &str, out: &Path, mtime: i64) -> Result<()> {
     let codec = codec(out)?;
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = tempfile::Builder::new()
-        .prefix(".shenzi-archive-")
-        .tempfile_in(parent)
-        .with_context(|| format!("cannot create a file in {}", parent.display()))?;
-    let file = tmp.reopen()?;
-    let w = std::io::BufWriter::new(file);
     let m = mtime.max(0) as u64;
-    let w = match codec {
-        Codec::Zstd => {
-            let mut enc = zstd::Encoder::new(w, 3)?;
-            enc.multithread(rayon::current_num_threads() as u32).ok();
-            append_all(dir, prefix, m, enc)?.finish()?
-        }
-        Codec::Gzip => {
-            let enc = flate2::GzBuilder::new()
-                .mtime(0)
-                .write(w, flate2::Compression::default());
-            append_all(dir, prefix, m, enc)?.finish()?
-        }
-        Codec::Plain => append_all(dir, prefix, m, w)?,
-    };
-    w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-    std::fs::set_permissions(
-        tmp.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o644),
-    )?;
-    tmp.persist(out)
-        .with_context(|| format!("cannot write {}", out.display()))?;
-    Ok(())
+    crate::fileio::write_new(out, Some(0o644), &mut |file| {
+        let w = std::io::BufWriter::new(file);
+        let w = match codec {
+            Codec::Zstd => {
+                let mut enc = zstd::Encoder::new(w, 3)?;
+                enc.multithread(rayon::current_num_threads() as u32).ok();
+                append_all(dir, prefix, m, enc)?.finish()?
+            }
+            Codec::Gzip => {
+                let enc = flate2::GzBuilder::new()
+                    .mtime(0)
+                    .write(w, flate2::Compression::default());
+                append_all(dir, prefix, m, enc)?.finish()?
+            }
+            Codec::Plain => append_all(dir, prefix, m, w)?,
+        };
+        w.into_inner().map_err(|e| e.into_error())?;
+        Ok(())
+    })
 }

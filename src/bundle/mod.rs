@@ -31,6 +31,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use petgraph::visit::Dfs;
 
+use crate::fileio;
 use crate::observe::{Manifest, Target};
 use plan::{Item, Plan, Source};
 use policy::Policy;
@@ -94,9 +95,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         ),
         None => None,
     };
-    if args.out.symlink_metadata().is_ok() && !args.force {
-        bail!("{} exists; pass --force to replace it", args.out.display());
-    }
+    check_out(&args.out, args.force)?;
     if let Some(a) = &args.archive {
         if !a.to_string_lossy().ends_with(".tar.zst")
             && !a.to_string_lossy().ends_with(".tar.gz")
@@ -107,6 +106,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 a.display()
             );
         }
+        // Refuse an archive path that cannot be written before building anything.
+        fileio::dest(a)?;
     }
     let manifest = match &args.manifest {
         Some(p) => Manifest::load(p)?,
@@ -297,7 +298,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     // Write beside the target, then rename.
     let out = std::path::absolute(&args.out)?;
     let parent = out.parent().context("the output folder has no parent")?;
-    std::fs::create_dir_all(parent)?;
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("cannot create the folder {}", parent.display()))?;
     let name = out
         .file_name()
         .context("the output folder needs a name")?
@@ -341,6 +343,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     write::set_mtime(&tmp.path, mtime)?;
 
     let mut tmp = tmp;
+    // Again: the path may have changed while the bundle was built.
+    check_out(&out, args.force)?;
     if out.symlink_metadata().is_ok() {
         let old = parent.join(format!(".{name}.shenzi-{}.old", std::process::id()));
         std::fs::rename(&out, &old)
@@ -366,6 +370,28 @@ pub fn run(args: Args) -> Result<ExitCode> {
         )
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The output folder may be replaced only when it is a directory, and only with `--force`; a
+/// symlink to a directory (or to nothing) is itself replaced, its target left alone. Anything
+/// else (a file, a device, a FIFO) is never touched.
+fn check_out(out: &Path, force: bool) -> Result<()> {
+    match fileio::kind(out) {
+        Ok(None | Some(fileio::Kind::Directory)) => {}
+        Ok(Some(k)) => bail!(
+            "{}: is {k}, not a directory; the bundle output must be a directory and anything \
+             else is not replaced, even with --force",
+            out.display()
+        ),
+        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => {
+            return Err(fileio::cannot_create(out))
+        }
+        Err(e) => return Err(e).with_context(|| format!("{}: cannot stat", out.display())),
+    }
+    if out.symlink_metadata().is_ok() && !force {
+        bail!("{} exists; pass --force to replace it", out.display());
+    }
+    Ok(())
 }
 
 fn observe_for_bundle(target: &Target) -> Result<Manifest> {

@@ -7,6 +7,7 @@
 
 pub mod manifest;
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
@@ -44,10 +45,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
+    // Refuse an output that cannot be written before running the application.
+    crate::fileio::dest(&args.out)?;
     let (manifest, code) = observe(&args.target)?;
     let json = manifest.to_json()?;
-    std::fs::write(&args.out, json)
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    crate::fileio::write_new(&args.out, None, &mut |f| Ok(f.write_all(json.as_bytes())?))?;
     eprintln!(
         "shenzi: observed {} modules, {} shared objects in {} process(es) -> {}",
         manifest.modules.len(),
