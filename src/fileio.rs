@@ -239,8 +239,21 @@ pub fn dest(path: &Path) -> Result<Dest> {
     }
 }
 
-/// A path with nothing at it yet: created if its directory exists.
+/// A path with nothing at it yet: created if its directory exists. A dangling symlink is kept:
+/// the file is created where it points.
 fn new_file(path: &Path) -> Result<Dest> {
+    let mut path = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = fs::read_link(&path)
+                    .with_context(|| format!("{}: cannot read the link", path.display()))?;
+                path = dir_of(&path).join(target);
+            }
+            _ => break,
+        }
+    }
+    let path = path.as_path();
     match kind(dir_of(path)) {
         Ok(Some(Kind::Directory)) => Ok(Dest::Replace(path.to_path_buf())),
         _ => Err(cannot_create(path)),
@@ -843,6 +856,10 @@ mod tests {
         let e = err_text(dest(&reg.join("a/b/out")));
         assert!(e.contains("reg is a regular file, not a directory"), "{e}");
         assert_eq!(names(d), ["fifo", "link", "reg", "sock", "sub"]);
+        // A dangling link stays a link: the file goes where it points.
+        let dangling = d.join("dangling");
+        std::os::unix::fs::symlink("sub/target", &dangling).unwrap();
+        assert_eq!(dest(&dangling).unwrap(), Dest::Replace(d.join("sub/target")));
     }
 
     #[test]
