@@ -859,7 +859,10 @@ mod tests {
         // A dangling link stays a link: the file goes where it points.
         let dangling = d.join("dangling");
         std::os::unix::fs::symlink("sub/target", &dangling).unwrap();
-        assert_eq!(dest(&dangling).unwrap(), Dest::Replace(d.join("sub/target")));
+        assert_eq!(
+            dest(&dangling).unwrap(),
+            Dest::Replace(d.join("sub/target"))
+        );
     }
 
     #[test]

@@ -306,7 +306,7 @@ fn patch_file(file: &Path, o: &Opts) -> Result<()> {
         bail!("not an ELF executable");
     }
     let elf = Elf::parse(data).map_err(|e| anyhow!("{}: {e}", file.display()))?;
-    let is_dyn = elf.ehdr.e_type == ET_DYN;
+    let is_dyn = elf.header().e_type == ET_DYN;
     let out = |b: &[u8]| {
         use std::io::Write;
         let mut so = std::io::stdout().lock();
@@ -324,14 +324,10 @@ fn patch_file(file: &Path, o: &Opts) -> Result<()> {
         }
     }
     if o.print_os_abi {
-        println!("{}", os_abi_name(elf.ehdr.ident[7]));
+        println!("{}", os_abi_name(elf.header().ident[7]));
     }
     if o.print_soname && is_dyn {
-        if let Some(s) = elf
-            .dyn_strings(DT_SONAME)
-            .map_err(|e| anyhow!("{e}"))?
-            .first()
-        {
+        if let Some(s) = elf.soname().map_err(|e| anyhow!("{e}"))? {
             if !s.is_empty() {
                 out(s);
             }
@@ -341,7 +337,11 @@ fn patch_file(file: &Path, o: &Opts) -> Result<()> {
         out(&current_rpath(&elf)?.unwrap_or_default());
     }
     if o.print_execstack {
-        let c = match elf.phdrs.iter().find(|p| p.p_type == PT_GNU_STACK) {
+        let c = match elf
+            .program_headers()
+            .iter()
+            .find(|p| p.p_type == PT_GNU_STACK)
+        {
             Some(p) if p.p_flags & PF_X != 0 => 'X',
             Some(_) => '-',
             None => '?',
@@ -349,7 +349,7 @@ fn patch_file(file: &Path, o: &Opts) -> Result<()> {
         println!("execstack: {c}");
     }
     if o.print_needed {
-        for n in elf.dyn_strings(DT_NEEDED).map_err(|e| anyhow!("{e}"))? {
+        for n in elf.needed().map_err(|e| anyhow!("{e}"))? {
             out(n);
         }
     }
@@ -456,7 +456,8 @@ fn engine_error(file: &Path, e: shenzi_elf::Error) -> anyhow::Error {
 }
 
 fn current_rpath(elf: &Elf) -> Result<Option<Vec<u8>>> {
-    let run = elf.dyn_strings(DT_RUNPATH).map_err(|e| anyhow!("{e}"))?;
-    let rp = elf.dyn_strings(DT_RPATH).map_err(|e| anyhow!("{e}"))?;
-    Ok(run.first().or(rp.first()).map(|s| s.to_vec()))
+    Ok(elf
+        .run_path()
+        .map_err(|e| anyhow!("{e}"))?
+        .map(|r| r.value.to_vec()))
 }

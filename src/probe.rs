@@ -19,10 +19,7 @@ impl shenzi_elf::LibraryProbe for FsProbe {
         let Ok(n) = f.read(&mut head) else {
             return false;
         };
-        match shenzi_elf::Ehdr::parse(&head[..n]) {
-            Ok((_, h)) => h.e_machine == machine,
-            Err(_) => false,
-        }
+        shenzi_elf::peek(&head[..n]).is_some_and(|id| id.machine == machine)
     }
 
     fn readable(&self, path: &[u8]) -> bool {

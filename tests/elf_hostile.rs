@@ -60,16 +60,16 @@ fn exercise(data: &[u8]) -> Result<(), String> {
 /// Offsets where headers and tables begin and end.
 fn boundaries(data: &[u8]) -> Vec<usize> {
     let elf = Elf::parse(data).expect("seed parses");
-    let c = elf.ctx;
+    let c = elf.ctx();
     let mut b: Vec<u64> = vec![0, 4, 5, 6, 16, 24, c.ehdr_size() - 1, c.ehdr_size()];
-    for i in 0..=elf.phdrs.len() as u64 {
-        b.push(elf.ehdr.e_phoff + i * c.phdr_size());
-        b.push(elf.ehdr.e_phoff + i * c.phdr_size() + 4);
+    for i in 0..=elf.program_headers().len() as u64 {
+        b.push(elf.header().e_phoff + i * c.phdr_size());
+        b.push(elf.header().e_phoff + i * c.phdr_size() + 4);
     }
-    for i in 0..=elf.shdrs.len() as u64 {
-        b.push(elf.ehdr.e_shoff + i * c.shdr_size());
+    for i in 0..=elf.section_headers().len() as u64 {
+        b.push(elf.header().e_shoff + i * c.shdr_size());
     }
-    for p in &elf.phdrs {
+    for p in elf.program_headers() {
         b.extend([
             p.p_offset,
             p.p_offset + p.p_filesz / 2,
@@ -77,16 +77,16 @@ fn boundaries(data: &[u8]) -> Vec<usize> {
             p.p_offset + p.p_filesz,
         ]);
     }
-    for s in &elf.shdrs {
+    for s in elf.section_headers() {
         b.extend([
             s.sh_offset,
             s.sh_offset + s.sh_size / 2,
             s.sh_offset + s.sh_size,
         ]);
     }
-    if let Some(d) = &elf.dynamic {
-        for i in 0..d.capacity {
-            b.push(d.offset + i * c.dyn_size() + c.word());
+    if let Some(d) = elf.dynamic() {
+        for i in 0..d.capacity() {
+            b.push(d.offset() + i * c.dyn_size() + c.word());
         }
     }
     let mut v: Vec<usize> = b
@@ -102,7 +102,7 @@ fn boundaries(data: &[u8]) -> Vec<usize> {
 /// Field overwrites that make offsets and counts point nowhere.
 fn hostile(data: &[u8]) -> Vec<(String, Vec<u8>)> {
     let elf = Elf::parse(data).expect("seed parses");
-    let c = elf.ctx;
+    let c = elf.ctx();
     let w = c.word() as usize;
     let put = |d: &mut Vec<u8>, at: usize, v: u64, size: usize| {
         let bytes = match (c.endian, size) {
@@ -145,8 +145,8 @@ fn hostile(data: &[u8]) -> Vec<(String, Vec<u8>)> {
         out.push((format!("e_shnum={n}"), d));
     }
     // Every program header's offset and size.
-    for (i, _) in elf.phdrs.iter().enumerate() {
-        let base = elf.ehdr.e_phoff as usize + i * c.phdr_size() as usize;
+    for (i, _) in elf.program_headers().iter().enumerate() {
+        let base = elf.header().e_phoff as usize + i * c.phdr_size() as usize;
         let (off_at, filesz_at) = if c.is64() {
             (base + 8, base + 32)
         } else {
@@ -162,9 +162,9 @@ fn hostile(data: &[u8]) -> Vec<(String, Vec<u8>)> {
         }
     }
     // Every dynamic entry's value, and every entry turned into a string tag.
-    if let Some(dy) = &elf.dynamic {
-        for i in 0..dy.entries.len() {
-            let at = (dy.offset + i as u64 * c.dyn_size()) as usize;
+    if let Some(dy) = elf.dynamic() {
+        for i in 0..dy.entries().len() {
+            let at = (dy.offset() + i as u64 * c.dyn_size()) as usize;
             for &h in &huge {
                 let mut d = data.to_vec();
                 put(&mut d, at + w, h, w);
@@ -177,24 +177,24 @@ fn hostile(data: &[u8]) -> Vec<(String, Vec<u8>)> {
         }
         // No terminator at all.
         let mut d = data.to_vec();
-        for i in 0..dy.capacity {
-            let at = (dy.offset + i * c.dyn_size()) as usize;
+        for i in 0..dy.capacity() {
+            let at = (dy.offset() + i * c.dyn_size()) as usize;
             put(&mut d, at, shenzi_elf::consts::DT_DEBUG, w);
         }
         out.push(("dynamic without DT_NULL".into(), d));
     }
     // A string table without a final NUL.
-    if let Some(s) = elf.dynstr {
+    if let Some(s) = elf.dynstr() {
         let mut d = data.to_vec();
-        let end = (s.offset + s.size) as usize;
+        let end = (s.offset() + s.size()) as usize;
         for b in &mut d[end - 64..end] {
             *b = b'A';
         }
         out.push(("dynstr without terminator".into(), d));
     }
     // Version records that loop onto themselves or point outside.
-    for v in &elf.verneed {
-        let rec = (v.field - 4) as usize;
+    for v in elf.version_needs().unwrap() {
+        let rec = v.offset as usize;
         for (what, val) in [
             ("vn_next=0 loop", 0u64),
             ("vn_next huge", 0xffff_fff0),

@@ -180,12 +180,12 @@ proptest! {
         let rw = shenzi_elf::plan(&elf, &e, &Options::default(), None).unwrap();
         let out = rw.output(data);
         let new = Elf::parse(&out).unwrap();
-        prop_assert_eq!(new.shdrs.len(), elf.shdrs.len());
-        let dynstr = elf.dynstr.unwrap();
-        let dynamic = elf.dynamic.as_ref().unwrap();
-        let (ds, de) = (dynstr.offset, dynstr.offset + dynstr.size);
-        let (dys, dye) = (dynamic.offset, dynamic.offset + dynamic.capacity * elf.ctx.dyn_size());
-        let verneed = elf.shdrs.iter().find(|s| s.sh_type == 0x6fff_fffe).map(|s| (s.sh_offset, s.sh_offset + s.sh_size));
+        prop_assert_eq!(new.section_headers().len(), elf.section_headers().len());
+        let dynstr = elf.dynstr().unwrap();
+        let dynamic = elf.dynamic().unwrap();
+        let (ds, de) = (dynstr.offset(), dynstr.offset() + dynstr.size());
+        let (dys, dye) = (dynamic.offset(), dynamic.offset() + dynamic.capacity() * elf.ctx().dyn_size());
+        let verneed = elf.section_headers().iter().find(|s| s.sh_type == 0x6fff_fffe).map(|s| (s.sh_offset, s.sh_offset + s.sh_size));
         let in_verneed = |i: u64| !e.replace_needed.is_empty() && verneed.is_some_and(|(a, b)| (a..b).contains(&i));
         if !rw.plan.grows {
             prop_assert_eq!(out.len(), data.len());
@@ -198,7 +198,7 @@ proptest! {
         }
         // Every section other than the dynamic string table and dynamic table keeps its bytes,
         // wherever it now lives.
-        for (i, (s, t)) in elf.shdrs.iter().zip(&new.shdrs).enumerate() {
+        for (i, (s, t)) in elf.section_headers().iter().zip(new.section_headers()).enumerate() {
             let verneed_edited = s.sh_type == 0x6fff_fffe && !e.replace_needed.is_empty();
             // Symbol values follow moved sections.
             let symbols = (s.sh_type == 2 || s.sh_type == 11) && rw.plan.grows;

@@ -2,22 +2,30 @@
 
 use crate::error::{Error, Result};
 
+/// 32- or 64-bit (`EI_CLASS`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Class {
+    /// ELFCLASS32.
     Elf32,
+    /// ELFCLASS64.
     Elf64,
 }
 
+/// Byte order (`EI_DATA`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endian {
+    /// ELFDATA2LSB.
     Little,
+    /// ELFDATA2MSB.
     Big,
 }
 
 /// The encoding of one file: every read and write of a header field goes through it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ctx {
+    /// 32- or 64-bit.
     pub class: Class,
+    /// Byte order.
     pub endian: Endian,
 }
 
@@ -41,6 +49,7 @@ pub(crate) fn slice<'a>(
 }
 
 impl Ctx {
+    /// Whether the file is 64-bit.
     pub fn is64(self) -> bool {
         self.class == Class::Elf64
     }
@@ -55,7 +64,7 @@ impl Ctx {
     }
 
     /// All ones in an address-sized field.
-    pub fn word_mask(self) -> u64 {
+    pub(crate) fn word_mask(self) -> u64 {
         if self.is64() {
             u64::MAX
         } else {
@@ -63,6 +72,7 @@ impl Ctx {
         }
     }
 
+    /// Size of the file header.
     pub fn ehdr_size(self) -> u64 {
         if self.is64() {
             64
@@ -70,6 +80,7 @@ impl Ctx {
             52
         }
     }
+    /// Size of a program header.
     pub fn phdr_size(self) -> u64 {
         if self.is64() {
             56
@@ -77,6 +88,7 @@ impl Ctx {
             32
         }
     }
+    /// Size of a section header.
     pub fn shdr_size(self) -> u64 {
         if self.is64() {
             64
@@ -84,25 +96,26 @@ impl Ctx {
             40
         }
     }
+    /// Size of a dynamic table entry.
     pub fn dyn_size(self) -> u64 {
         2 * self.word()
     }
 
-    pub fn u16(self, b: &[u8]) -> u16 {
+    pub(crate) fn u16(self, b: &[u8]) -> u16 {
         let a = [b[0], b[1]];
         match self.endian {
             Endian::Little => u16::from_le_bytes(a),
             Endian::Big => u16::from_be_bytes(a),
         }
     }
-    pub fn u32(self, b: &[u8]) -> u32 {
+    pub(crate) fn u32(self, b: &[u8]) -> u32 {
         let a = [b[0], b[1], b[2], b[3]];
         match self.endian {
             Endian::Little => u32::from_le_bytes(a),
             Endian::Big => u32::from_be_bytes(a),
         }
     }
-    pub fn u64(self, b: &[u8]) -> u64 {
+    pub(crate) fn u64(self, b: &[u8]) -> u64 {
         let mut a = [0u8; 8];
         a.copy_from_slice(&b[..8]);
         match self.endian {
@@ -111,7 +124,7 @@ impl Ctx {
         }
     }
     /// An address-sized field.
-    pub fn word_at(self, b: &[u8]) -> u64 {
+    pub(crate) fn word_at(self, b: &[u8]) -> u64 {
         if self.is64() {
             self.u64(b)
         } else {
@@ -119,26 +132,26 @@ impl Ctx {
         }
     }
 
-    pub fn put_u16(self, out: &mut Vec<u8>, v: u16) {
+    pub(crate) fn put_u16(self, out: &mut Vec<u8>, v: u16) {
         out.extend_from_slice(&match self.endian {
             Endian::Little => v.to_le_bytes(),
             Endian::Big => v.to_be_bytes(),
         });
     }
-    pub fn put_u32(self, out: &mut Vec<u8>, v: u32) {
+    pub(crate) fn put_u32(self, out: &mut Vec<u8>, v: u32) {
         out.extend_from_slice(&match self.endian {
             Endian::Little => v.to_le_bytes(),
             Endian::Big => v.to_be_bytes(),
         });
     }
-    pub fn put_u64(self, out: &mut Vec<u8>, v: u64) {
+    pub(crate) fn put_u64(self, out: &mut Vec<u8>, v: u64) {
         out.extend_from_slice(&match self.endian {
             Endian::Little => v.to_le_bytes(),
             Endian::Big => v.to_be_bytes(),
         });
     }
     /// Writes an address-sized field; the caller has checked that 32-bit values fit.
-    pub fn put_word(self, out: &mut Vec<u8>, v: u64) {
+    pub(crate) fn put_word(self, out: &mut Vec<u8>, v: u64) {
         if self.is64() {
             self.put_u64(out, v)
         } else {

@@ -25,7 +25,7 @@ pub struct Ehdr {
 
 impl Ehdr {
     /// Reads the header and the encoding it declares.
-    pub fn parse(data: &[u8]) -> Result<(Ctx, Ehdr)> {
+    pub(crate) fn parse(data: &[u8]) -> Result<(Ctx, Ehdr)> {
         if data.len() < 16 || &data[..4] != b"\x7fELF" {
             return Err(Error::NotElf);
         }
@@ -66,7 +66,7 @@ impl Ehdr {
     }
 
     /// Encodes the header over a copy of the original bytes (so unchanged fields stay verbatim).
-    pub fn encode(&self, ctx: Ctx, original: &[u8]) -> Vec<u8> {
+    pub(crate) fn encode(&self, ctx: Ctx, original: &[u8]) -> Vec<u8> {
         let mut out = original[..ctx.ehdr_size() as usize].to_vec();
         out[..16].copy_from_slice(&self.ident);
         let w = ctx.word() as usize;
@@ -121,7 +121,7 @@ impl Phdr {
         }
     }
 
-    pub fn parse(ctx: Ctx, b: &[u8]) -> Phdr {
+    pub(crate) fn parse(ctx: Ctx, b: &[u8]) -> Phdr {
         if ctx.is64() {
             Phdr {
                 p_type: ctx.u32(&b[0..]),
@@ -147,7 +147,7 @@ impl Phdr {
         }
     }
 
-    pub fn encode(&self, ctx: Ctx, out: &mut Vec<u8>) {
+    pub(crate) fn encode(&self, ctx: Ctx, out: &mut Vec<u8>) {
         if ctx.is64() {
             ctx.put_u32(out, self.p_type);
             ctx.put_u32(out, self.p_flags);
@@ -216,7 +216,7 @@ impl Shdr {
         }
     }
 
-    pub fn parse(ctx: Ctx, b: &[u8]) -> Shdr {
+    pub(crate) fn parse(ctx: Ctx, b: &[u8]) -> Shdr {
         if ctx.is64() {
             Shdr {
                 sh_name: ctx.u32(&b[0..]),
@@ -246,7 +246,7 @@ impl Shdr {
         }
     }
 
-    pub fn encode(&self, ctx: Ctx, out: &mut Vec<u8>) {
+    pub(crate) fn encode(&self, ctx: Ctx, out: &mut Vec<u8>) {
         ctx.put_u32(out, self.sh_name);
         ctx.put_u32(out, self.sh_type);
         ctx.put_word(out, self.sh_flags);

@@ -43,7 +43,7 @@ pub use output::{Plan, Rewrite, Write};
 pub use plan::{plan, Options};
 pub use read::{peek, Ident, RunPath, RunPathTag, VersionNeed};
 pub use summary::Summary;
-pub use view::{Dyn, DynSym, Dynamic, Elf, FixedRefs, StrTab, VerneedFile};
+pub use view::{Dyn, Dynamic, Elf, StrTab};
 
 /// Whether `data` starts with the ELF magic.
 pub fn is_elf(data: &[u8]) -> bool {

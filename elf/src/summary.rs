@@ -30,13 +30,13 @@ fn text(b: &[u8]) -> String {
 
 impl Summary {
     pub fn of(elf: &Elf) -> Result<Summary> {
-        let path = |tag| -> Result<Option<Vec<String>>> {
-            Ok(elf.dyn_strings(tag)?.first().map(|s| {
+        let path = |s: Option<&[u8]>| -> Option<Vec<String>> {
+            s.map(|s| {
                 crate::edit::split_rpath(s)
                     .iter()
                     .map(|p| text(p))
                     .collect()
-            }))
+            })
         };
         let kind = match elf.ehdr.e_type {
             ET_EXEC => "executable",
@@ -61,14 +61,10 @@ impl Summary {
             machine: machine_name(elf.ehdr.e_machine),
             kind,
             interpreter: elf.interpreter().map(text),
-            soname: elf.dyn_strings(DT_SONAME)?.first().map(|s| text(s)),
-            rpath: path(DT_RPATH)?,
-            runpath: path(DT_RUNPATH)?,
-            needed: elf
-                .dyn_strings(DT_NEEDED)?
-                .iter()
-                .map(|s| text(s))
-                .collect(),
+            soname: elf.soname()?.map(text),
+            rpath: path(elf.rpath()?),
+            runpath: path(elf.runpath()?),
+            needed: elf.needed()?.into_iter().map(text).collect(),
         })
     }
 }

@@ -9,7 +9,9 @@ use crate::headers::{table, Ehdr, Phdr, Shdr, SHN_XINDEX};
 /// One entry of the dynamic table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dyn {
+    /// `d_tag` (DT_NEEDED, …).
     pub tag: u64,
+    /// `d_val` / `d_ptr`.
     pub val: u64,
 }
 
@@ -18,28 +20,66 @@ pub struct Dyn {
 pub struct Dynamic {
     /// The PT_DYNAMIC program header; `None` when the table is known only from its section
     /// header (the loader never reads such a table, but patchelf edits it, and so do we).
-    pub phdr: Option<usize>,
-    pub section: Option<usize>,
-    pub offset: u64,
-    pub vaddr: u64,
+    pub(crate) phdr: Option<usize>,
+    pub(crate) section: Option<usize>,
+    pub(crate) offset: u64,
+    pub(crate) vaddr: u64,
     /// How many entries fit in the space the table occupies (including its DT_NULLs).
-    pub capacity: u64,
+    pub(crate) capacity: u64,
     /// Entries before the first DT_NULL.
-    pub entries: Vec<Dyn>,
+    pub(crate) entries: Vec<Dyn>,
 }
 
-/// The dynamic string table.
+impl Dynamic {
+    /// Entries before the first DT_NULL.
+    pub fn entries(&self) -> &[Dyn] {
+        &self.entries
+    }
+    /// File offset of the table.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+    /// Its address.
+    pub fn vaddr(&self) -> u64 {
+        self.vaddr
+    }
+    /// How many entries fit in its space, DT_NULLs included.
+    pub fn capacity(&self) -> u64 {
+        self.capacity
+    }
+    /// Index of its PT_DYNAMIC program header (`None`: known only from its section header).
+    pub fn program_header(&self) -> Option<usize> {
+        self.phdr
+    }
+}
+
+/// Where the dynamic string table lives.
 #[derive(Debug, Clone, Copy)]
 pub struct StrTab {
-    pub offset: u64,
-    pub vaddr: u64,
-    pub size: u64,
-    pub section: Option<usize>,
+    pub(crate) offset: u64,
+    pub(crate) vaddr: u64,
+    pub(crate) size: u64,
+    pub(crate) section: Option<usize>,
+}
+
+impl StrTab {
+    /// File offset.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+    /// Address (DT_STRTAB).
+    pub fn vaddr(&self) -> u64 {
+        self.vaddr
+    }
+    /// Size in bytes (DT_STRSZ).
+    pub fn size(&self) -> u64 {
+        self.size
+    }
 }
 
 /// A record of `.gnu.version_r`: a library that versioned symbols come from, and the versions.
 #[derive(Debug, Clone)]
-pub struct VerneedFile {
+pub(crate) struct VerneedFile {
     /// File offset of the 32-bit `vn_file` field itself.
     pub field: u64,
     /// Its value: an offset into the dynamic string table.
@@ -52,51 +92,43 @@ pub struct VerneedFile {
 /// The dynamic symbol table (found through DT_SYMTAB, sized by `.dynsym`, DT_HASH or
 /// DT_GNU_HASH).
 #[derive(Debug, Clone, Copy)]
-pub struct DynSym {
+pub(crate) struct DynSym {
     pub offset: u64,
-    pub vaddr: u64,
     pub count: u64,
     pub entsize: u64,
-    pub section: Option<usize>,
 }
 
 /// Dynamic string table offsets that symbols and version records refer to.
 #[derive(Debug, Clone, Default)]
-pub struct FixedRefs {
+pub(crate) struct FixedRefs {
     /// `st_name` of every dynamic symbol, by symbol index.
     pub symbols: Vec<u64>,
     /// Names in version definitions (vda_name) and needs (vna_name).
     pub versions: Vec<u64>,
 }
 
-impl FixedRefs {
-    /// Every offset, symbols first.
-    pub fn all(&self) -> impl Iterator<Item = u64> + '_ {
-        self.symbols.iter().chain(&self.versions).copied()
-    }
-}
-
-/// A parsed ELF file.
+/// A parsed ELF file: a read-only view of `data` that borrows it.
 #[derive(Debug, Clone)]
 pub struct Elf<'a> {
-    pub data: &'a [u8],
-    pub ctx: Ctx,
-    pub ehdr: Ehdr,
-    pub phdrs: Vec<Phdr>,
-    pub shdrs: Vec<Shdr>,
-    pub section_names: Vec<Vec<u8>>,
-    pub dynamic: Option<Dynamic>,
-    pub dynstr: Option<StrTab>,
-    pub verneed: Vec<VerneedFile>,
-    pub dynsym: Option<DynSym>,
+    pub(crate) data: &'a [u8],
+    pub(crate) ctx: Ctx,
+    pub(crate) ehdr: Ehdr,
+    pub(crate) phdrs: Vec<Phdr>,
+    pub(crate) shdrs: Vec<Shdr>,
+    pub(crate) section_names: Vec<Vec<u8>>,
+    pub(crate) dynamic: Option<Dynamic>,
+    pub(crate) dynstr: Option<StrTab>,
+    pub(crate) verneed: Vec<VerneedFile>,
+    pub(crate) dynsym: Option<DynSym>,
     /// dynstr offsets referenced by symbols and version records. `None` when they could not all
     /// be found, in which case every byte counts as referenced.
-    pub fixed_refs: Option<FixedRefs>,
+    pub(crate) fixed_refs: Option<FixedRefs>,
 }
 
 const PN_XNUM: u16 = 0xffff;
 
 impl<'a> Elf<'a> {
+    /// Parses `data`, checking every header, table and string it reads against its bounds.
     pub fn parse(data: &'a [u8]) -> Result<Elf<'a>> {
         let (ctx, mut ehdr) = Ehdr::parse(data)?;
 
@@ -212,6 +244,42 @@ impl<'a> Elf<'a> {
         Ok(elf)
     }
 
+    /// The bytes parsed.
+    pub fn data(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// Class and byte order.
+    pub fn ctx(&self) -> Ctx {
+        self.ctx
+    }
+
+    /// The file header.
+    pub fn header(&self) -> &Ehdr {
+        &self.ehdr
+    }
+
+    /// The program headers.
+    pub fn program_headers(&self) -> &[Phdr] {
+        &self.phdrs
+    }
+
+    /// The section headers.
+    pub fn section_headers(&self) -> &[Shdr] {
+        &self.shdrs
+    }
+
+    /// The dynamic table, if the file has one.
+    pub fn dynamic(&self) -> Option<&Dynamic> {
+        self.dynamic.as_ref()
+    }
+
+    /// The dynamic string table, if the dynamic table names one.
+    pub fn dynstr(&self) -> Option<StrTab> {
+        self.dynstr
+    }
+
+    /// The name of section `i` (empty when it has none or the name table is unreadable).
     pub fn section_name(&self, i: usize) -> &[u8] {
         self.section_names
             .get(i)
@@ -409,10 +477,8 @@ impl<'a> Elf<'a> {
         let offset = self.vaddr_to_offset(vaddr, count.checked_mul(entsize)?)?;
         Some(DynSym {
             offset,
-            vaddr,
             count,
             entsize,
-            section: self.section_at(offset, &[SHT_DYNSYM]),
         })
     }
 

@@ -4,8 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use shenzi_elf::consts::{DT_NEEDED, DT_RPATH, DT_RUNPATH, DT_SONAME};
-use shenzi_elf::{Class, Elf};
+use shenzi_elf::{Class, Elf, RunPathTag};
 
 #[derive(Debug, Clone, Default)]
 pub struct ElfInfo {
@@ -13,10 +12,10 @@ pub struct ElfInfo {
     pub is64: bool,
     pub soname: Option<String>,
     pub needed: Vec<String>,
-    pub rpath: Vec<String>,
-    pub runpath: Vec<String>,
-    pub has_rpath_tag: bool,
-    pub has_runpath_tag: bool,
+    /// The run path the loader uses (DT_RUNPATH wins over DT_RPATH), split at colons.
+    pub run_path: Vec<String>,
+    /// Which tag holds it; `None` without a run path.
+    pub run_path_tag: Option<RunPathTag>,
     /// Highest `GLIBC_x.y` required, as (x, y).
     pub glibc: Option<(u32, u32)>,
     /// Highest `GLIBCXX_x.y.z` required.
@@ -35,13 +34,6 @@ pub fn is_elf_file(path: &Path) -> bool {
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-fn split(list: Option<&&[u8]>) -> Vec<String> {
-    match list {
-        Some(s) if !s.is_empty() => s.split(|&b| b == b':').map(text).collect(),
-        _ => Vec::new(),
-    }
 }
 
 fn parse_version<const N: usize>(s: &str) -> Option<[u32; N]> {
@@ -70,69 +62,47 @@ impl ElfInfo {
 
     pub fn parse(data: &[u8]) -> Result<ElfInfo> {
         let elf = Elf::parse(data)?;
-        let rpath = elf.dyn_strings(DT_RPATH)?;
-        let runpath = elf.dyn_strings(DT_RUNPATH)?;
+        let run_path = elf.run_path()?;
         let mut info = ElfInfo {
-            machine: elf.ehdr.e_machine,
-            is64: elf.ctx.class == Class::Elf64,
-            soname: elf.dyn_strings(DT_SONAME)?.first().map(|s| text(s)),
-            needed: elf
-                .dyn_strings(DT_NEEDED)?
-                .iter()
-                .map(|s| text(s))
-                .collect(),
-            rpath: split(rpath.first()),
-            runpath: split(runpath.first()),
-            has_rpath_tag: !rpath.is_empty(),
-            has_runpath_tag: !runpath.is_empty(),
+            machine: elf.header().e_machine,
+            is64: elf.ctx().class == Class::Elf64,
+            soname: elf.soname()?.map(text),
+            needed: elf.needed()?.into_iter().map(text).collect(),
+            run_path: run_path
+                .map(|r| r.entries().into_iter().map(text).collect())
+                .unwrap_or_default(),
+            run_path_tag: run_path.map(|r| r.tag),
             glibc: None,
             glibcxx: None,
         };
-        for name in version_needs(&elf) {
-            if let Some(v) = name.strip_prefix("GLIBC_").and_then(parse_version::<2>) {
-                info.glibc = info.glibc.max(Some((v[0], v[1])));
-            } else if let Some(v) = name.strip_prefix("GLIBCXX_").and_then(parse_version::<3>) {
-                info.glibcxx = info.glibcxx.max(Some((v[0], v[1], v[2])));
+        for need in elf.version_needs()? {
+            for name in need.versions.iter().map(|v| text(v)) {
+                if let Some(v) = name.strip_prefix("GLIBC_").and_then(parse_version::<2>) {
+                    info.glibc = info.glibc.max(Some((v[0], v[1])));
+                } else if let Some(v) = name.strip_prefix("GLIBCXX_").and_then(parse_version::<3>) {
+                    info.glibcxx = info.glibcxx.max(Some((v[0], v[1], v[2])));
+                }
             }
         }
         Ok(info)
     }
-}
 
-/// The `vna_name` strings of `.gnu.version_r` (symbol versions this file needs).
-fn version_needs(elf: &Elf) -> Vec<String> {
-    let mut out = Vec::new();
-    let data = elf.data;
-    let get = |off: u64, len: u64| -> Option<&[u8]> {
-        data.get(off as usize..off.checked_add(len)? as usize)
-    };
-    for vf in &elf.verneed {
-        let Some(rec_off) = vf.field.checked_sub(4) else {
-            continue;
-        };
-        let Some(rec) = get(rec_off, 16) else {
-            continue;
-        };
-        let cnt = elf.ctx.u16(&rec[2..]) as u64;
-        let Some(mut aux) = rec_off.checked_add(elf.ctx.u32(&rec[8..]) as u64) else {
-            continue;
-        };
-        for _ in 0..cnt.min(256) {
-            let Some(a) = get(aux, 16) else { break };
-            if let Ok(name) = elf.dynstr_at(elf.ctx.u32(&a[8..]) as u64) {
-                out.push(text(name));
-            }
-            let next = elf.ctx.u32(&a[12..]) as u64;
-            if next == 0 {
-                break;
-            }
-            match aux.checked_add(next) {
-                Some(n) => aux = n,
-                None => break,
-            }
+    /// DT_RPATH entries, when DT_RPATH is the run path (searched first, inherited by what the
+    /// object loads).
+    pub fn rpath(&self) -> &[String] {
+        match self.run_path_tag {
+            Some(RunPathTag::Rpath) => &self.run_path,
+            _ => &[],
         }
     }
-    out
+
+    /// DT_RUNPATH entries (searched after LD_LIBRARY_PATH, for this object only).
+    pub fn runpath(&self) -> &[String] {
+        match self.run_path_tag {
+            Some(RunPathTag::Runpath) => &self.run_path,
+            _ => &[],
+        }
+    }
 }
 
 #[cfg(test)]

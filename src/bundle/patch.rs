@@ -47,11 +47,7 @@ pub fn plan_edits(graph: &Graph, placement: &Placement, plan: &mut Plan) -> usiz
                 continue;
             }
             let dir = parent(dest).to_string();
-            let old: &[String] = if info.has_runpath_tag {
-                &info.runpath
-            } else {
-                &info.rpath
-            };
+            let old: &[String] = &info.run_path;
             let mut new: Vec<String> = Vec::new();
             let mut reach: BTreeSet<String> = BTreeSet::new();
             for e in old {
@@ -96,7 +92,7 @@ pub fn plan_edits(graph: &Graph, placement: &Placement, plan: &mut Plan) -> usiz
                 } else {
                     RpathOp::Set(new.join(":").into_bytes())
                 }];
-                edits.force_rpath = info.has_rpath_tag && !info.has_runpath_tag;
+                edits.force_rpath = info.run_path_tag == Some(shenzi_elf::RunPathTag::Rpath);
             }
             if let Some(soname) = &info.soname {
                 let fname = file_name(dest);

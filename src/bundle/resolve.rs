@@ -20,6 +20,8 @@ use std::rc::Rc;
 use anyhow::Result;
 use petgraph::graph::{DiGraph, NodeIndex};
 
+use shenzi_elf::consts::{EM_386, EM_AARCH64, EM_ARM, EM_PPC64, EM_RISCV, EM_S390, EM_X86_64};
+
 use super::elfinfo::ElfInfo;
 use super::ldcache::LdCache;
 
@@ -74,25 +76,25 @@ type Chain = Rc<Vec<(Vec<String>, PathBuf)>>;
 
 fn multiarch(machine: u16) -> &'static str {
     match machine {
-        62 => "x86_64-linux-gnu",
-        183 => "aarch64-linux-gnu",
-        3 => "i386-linux-gnu",
-        40 => "arm-linux-gnueabihf",
-        21 => "powerpc64le-linux-gnu",
-        22 => "s390x-linux-gnu",
-        243 => "riscv64-linux-gnu",
+        EM_X86_64 => "x86_64-linux-gnu",
+        EM_AARCH64 => "aarch64-linux-gnu",
+        EM_386 => "i386-linux-gnu",
+        EM_ARM => "arm-linux-gnueabihf",
+        EM_PPC64 => "powerpc64le-linux-gnu",
+        EM_S390 => "s390x-linux-gnu",
+        EM_RISCV => "riscv64-linux-gnu",
         _ => "",
     }
 }
 
 fn platform(machine: u16) -> &'static str {
     match machine {
-        62 => "x86_64",
-        183 => "aarch64",
-        3 => "i686",
-        21 => "ppc64le",
-        22 => "s390x",
-        243 => "riscv64",
+        EM_X86_64 => "x86_64",
+        EM_AARCH64 => "aarch64",
+        EM_386 => "i686",
+        EM_PPC64 => "ppc64le",
+        EM_S390 => "s390x",
+        EM_RISCV => "riscv64",
         _ => "",
     }
 }
@@ -163,18 +165,11 @@ impl<'a> Resolver<'a> {
     fn fits(&mut self, path: &Path, machine: u16, is64: bool) -> bool {
         let got = self.probe.entry(path.to_path_buf()).or_insert_with(|| {
             use std::io::Read;
-            let mut h = [0u8; 20];
+            let mut h = [0u8; 64];
             let mut f = std::fs::File::open(path).ok()?;
-            f.read_exact(&mut h).ok()?;
-            if !shenzi_elf::is_elf(&h) {
-                return None;
-            }
-            let m = if h[5] == 2 {
-                u16::from_be_bytes([h[18], h[19]])
-            } else {
-                u16::from_le_bytes([h[18], h[19]])
-            };
-            Some((m, h[4] == 2))
+            let n = f.read(&mut h).ok()?;
+            let id = shenzi_elf::peek(&h[..n])?;
+            Some((id.machine, id.class == shenzi_elf::Class::Elf64))
         });
         *got == Some((machine, is64))
     }
@@ -187,14 +182,20 @@ impl<'a> Resolver<'a> {
             return self.fits(&p, m, is64).then_some(p);
         }
         let mut dirs: Vec<String> = Vec::new();
-        if !node.info.has_runpath_tag {
-            dirs.extend(node.info.rpath.iter().map(|e| expand(e, origin, m, is64)));
+        // A DT_RUNPATH, even an empty one, turns off DT_RPATH and the loader chain's.
+        if node.info.run_path_tag != Some(shenzi_elf::RunPathTag::Runpath) {
+            dirs.extend(node.info.rpath().iter().map(|e| expand(e, origin, m, is64)));
             for (entries, o) in chain.iter() {
                 dirs.extend(entries.iter().map(|e| expand(e, o, m, is64)));
             }
         }
         dirs.extend(self.ld_library_path.clone());
-        dirs.extend(node.info.runpath.iter().map(|e| expand(e, origin, m, is64)));
+        dirs.extend(
+            node.info
+                .runpath()
+                .iter()
+                .map(|e| expand(e, origin, m, is64)),
+        );
         for d in dirs {
             if d.is_empty() {
                 continue;
@@ -235,9 +236,9 @@ impl<'a> Resolver<'a> {
             };
             let chain = if root.executable {
                 let n = &graph.g[ix];
-                if !n.info.rpath.is_empty() && !n.info.has_runpath_tag {
+                if !n.info.rpath().is_empty() {
                     let origin = n.real.parent().unwrap_or(Path::new("/")).to_path_buf();
-                    exe_chain = Rc::new(vec![(n.info.rpath.clone(), origin)]);
+                    exe_chain = Rc::new(vec![(n.info.rpath().to_vec(), origin)]);
                 }
                 Rc::new(Vec::new())
             } else {
@@ -248,10 +249,10 @@ impl<'a> Resolver<'a> {
         while let Some((ix, chain)) = work.pop() {
             let node = graph.g[ix].clone();
             let origin = node.path.parent().unwrap_or(Path::new("/")).to_path_buf();
-            let child_chain: Chain = if node.info.rpath.is_empty() || node.info.has_runpath_tag {
+            let child_chain: Chain = if node.info.rpath().is_empty() {
                 chain.clone()
             } else {
-                let mut v = vec![(node.info.rpath.clone(), origin.clone())];
+                let mut v = vec![(node.info.rpath().to_vec(), origin.clone())];
                 v.extend(chain.iter().cloned());
                 Rc::new(v)
             };
