@@ -145,20 +145,19 @@ impl Args {
                 allowed_prefixes: allowed,
             });
         }
-        EditSet {
-            interpreter: self.set_interpreter.as_ref().map(bytes),
-            soname: self.set_soname.as_ref().map(bytes),
-            rpath,
-            force_rpath: self.force_rpath,
-            remove_needed: self.remove_needed.iter().map(bytes).collect(),
-            replace_needed: self
-                .replace_needed
-                .chunks(2)
-                .map(|c| (bytes(&c[0]), bytes(&c[1])))
-                .collect(),
-            add_needed: self.add_needed.iter().map(bytes).collect(),
-            ..Default::default()
-        }
+        let mut e = EditSet::default();
+        e.interpreter = self.set_interpreter.as_ref().map(bytes);
+        e.soname = self.set_soname.as_ref().map(bytes);
+        e.rpath = rpath;
+        e.force_rpath = self.force_rpath;
+        e.remove_needed = self.remove_needed.iter().map(bytes).collect();
+        e.replace_needed = self
+            .replace_needed
+            .chunks(2)
+            .map(|c| (bytes(&c[0]), bytes(&c[1])))
+            .collect();
+        e.add_needed = self.add_needed.iter().map(bytes).collect();
+        e
     }
 }
 
@@ -213,11 +212,10 @@ fn patch_one(file: &Path, args: &Args) -> Result<()> {
 }
 
 fn options(args: &Args) -> Options {
-    Options {
-        no_grow: args.no_grow,
-        page_size: args.page_size,
-        ..Options::default()
-    }
+    let mut o = Options::default();
+    o.no_grow = args.no_grow;
+    o.page_size = args.page_size;
+    o
 }
 
 fn patch_elf(file: &Path, input: fileio::Input, args: &Args) -> Result<()> {

@@ -373,46 +373,40 @@ fn patch_file(file: &Path, o: &Opts) -> Result<()> {
         v.extend_from_slice(r);
         rpath.push(RpathOp::Set(v));
     }
-    let edits = EditSet {
-        interpreter: o.interpreter.clone(),
-        soname: o.set_soname.clone().filter(|_| is_dyn),
-        rpath,
-        force_rpath: o.force_rpath,
-        remove_needed: o.remove_needed.clone(),
-        replace_needed: o.replace_needed.clone(),
-        // patchelf puts its (sorted) set of additions first, in order; the engine puts each
-        // addition first, so hand them over in reverse.
-        add_needed: {
-            let mut v = o.add_needed.clone();
-            v.sort();
-            v.dedup();
-            v.reverse();
-            v
-        },
-        no_default_lib: o.no_default_lib,
-        add_debug_tag: o.add_debug_tag,
-        os_abi: o.set_os_abi.as_deref().map(parse_os_abi).transpose()?,
-        execstack: if o.print_execstack {
-            None
-        } else if o.clear_execstack {
-            Some(false)
-        } else if o.set_execstack {
-            Some(true)
-        } else {
-            None
-        },
-        rename_symbols: o.rename_symbols.clone(),
-        clear_symbol_version: o.clear_symbol_version.iter().cloned().collect(),
-        resolution_cache: o.build_resolution_cache,
+    let mut edits = EditSet::default();
+    edits.interpreter = o.interpreter.clone();
+    edits.soname = o.set_soname.clone().filter(|_| is_dyn);
+    edits.rpath = rpath;
+    edits.force_rpath = o.force_rpath;
+    edits.remove_needed = o.remove_needed.clone();
+    edits.replace_needed = o.replace_needed.clone();
+    // patchelf puts its (sorted) set of additions first, in order; the engine puts each addition
+    // first, so hand them over in reverse.
+    edits.add_needed = o.add_needed.clone();
+    edits.add_needed.sort();
+    edits.add_needed.dedup();
+    edits.add_needed.reverse();
+    edits.no_default_lib = o.no_default_lib;
+    edits.add_debug_tag = o.add_debug_tag;
+    edits.os_abi = o.set_os_abi.as_deref().map(parse_os_abi).transpose()?;
+    edits.execstack = if o.print_execstack {
+        None
+    } else if o.clear_execstack {
+        Some(false)
+    } else if o.set_execstack {
+        Some(true)
+    } else {
+        None
     };
+    edits.rename_symbols = o.rename_symbols.clone();
+    edits.clear_symbol_version = o.clear_symbol_version.iter().cloned().collect();
+    edits.resolution_cache = o.build_resolution_cache;
     if edits.is_empty() && o.output.is_none() {
         return Ok(());
     }
-    let opts = Options {
-        page_size: o.page_size,
-        keep_old_copies: o.keep_old_sections,
-        ..Options::default()
-    };
+    let mut opts = Options::default();
+    opts.page_size = o.page_size;
+    opts.keep_old_copies = o.keep_old_sections;
     let probe = crate::probe::FsProbe;
     let rewrite =
         shenzi_elf::plan(&elf, &edits, &opts, Some(&probe)).map_err(|e| engine_error(file, e))?;

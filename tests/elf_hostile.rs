@@ -11,28 +11,26 @@ use common::*;
 use shenzi_elf::{EditSet, Elf, Options, RpathOp};
 
 fn edits() -> EditSet {
-    EditSet {
-        rpath: vec![RpathOp::Set(vec![b'x'; 3000])],
-        add_needed: vec![b"libextra.so".to_vec()],
-        soname: Some(b"libsoname.so".to_vec()),
-        ..Default::default()
-    }
+    let mut e = EditSet::default();
+    e.rpath = vec![RpathOp::Set(vec![b'x'; 3000])];
+    e.add_needed = vec![b"libextra.so".to_vec()];
+    e.soname = Some(b"libsoname.so".to_vec());
+    e
 }
 
 /// The symbol and resolution-cache edits of patchelf 0.19.
 fn symbol_edits() -> EditSet {
-    EditSet {
-        rename_symbols: vec![
-            (
-                b"demo".to_vec(),
-                b"demo_renamed_to_something_longer".to_vec(),
-            ),
-            (b"printf".to_vec(), b"printf_renamed".to_vec()),
-        ],
-        clear_symbol_version: vec![b"printf".to_vec(), b"sqrt".to_vec()],
-        resolution_cache: true,
-        ..Default::default()
-    }
+    let mut e = EditSet::default();
+    e.rename_symbols = vec![
+        (
+            b"demo".to_vec(),
+            b"demo_renamed_to_something_longer".to_vec(),
+        ),
+        (b"printf".to_vec(), b"printf_renamed".to_vec()),
+    ];
+    e.clear_symbol_version = vec![b"printf".to_vec(), b"sqrt".to_vec()];
+    e.resolution_cache = true;
+    e
 }
 
 /// Parses and plans with `edits`; a successful plan must produce a file that passes the check.

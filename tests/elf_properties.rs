@@ -61,32 +61,33 @@ fn edit_set(ops: &[Op]) -> EditSet {
 
 /// The edit set split into single edits, in the order one pass applies them.
 fn singles(e: &EditSet) -> Vec<EditSet> {
-    let d = EditSet::default;
+    let one = |f: &dyn Fn(&mut EditSet)| {
+        let mut x = EditSet::default();
+        f(&mut x);
+        x
+    };
     let mut v = Vec::new();
     if e.soname.is_some() {
-        v.push(EditSet {
-            soname: e.soname.clone(),
-            ..d()
-        });
+        v.push(one(&|x| x.soname = e.soname.clone()));
     }
     if !e.rpath.is_empty() {
-        v.push(EditSet {
-            rpath: e.rpath.clone(),
-            ..d()
-        });
+        v.push(one(&|x| x.rpath = e.rpath.clone()));
     }
-    v.extend(e.remove_needed.iter().map(|r| EditSet {
-        remove_needed: vec![r.clone()],
-        ..d()
-    }));
-    v.extend(e.replace_needed.iter().map(|r| EditSet {
-        replace_needed: vec![r.clone()],
-        ..d()
-    }));
-    v.extend(e.add_needed.iter().map(|r| EditSet {
-        add_needed: vec![r.clone()],
-        ..d()
-    }));
+    v.extend(
+        e.remove_needed
+            .iter()
+            .map(|r| one(&|x| x.remove_needed = vec![r.clone()])),
+    );
+    v.extend(
+        e.replace_needed
+            .iter()
+            .map(|r| one(&|x| x.replace_needed = vec![r.clone()])),
+    );
+    v.extend(
+        e.add_needed
+            .iter()
+            .map(|r| one(&|x| x.add_needed = vec![r.clone()])),
+    );
     v
 }
 

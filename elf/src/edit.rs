@@ -12,6 +12,7 @@ use crate::view::Elf;
 
 /// One change to the rpath list.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RpathOp {
     /// The list becomes exactly this string (colon-separated).
     Set(Vec<u8>),
@@ -27,19 +28,30 @@ pub enum RpathOp {
     Change(Vec<u8>, Vec<u8>),
     /// Keep only directories that hold a needed library (patchelf's --shrink-rpath); absolute
     /// directories must also start with one of the prefixes when any are given.
-    Shrink { allowed_prefixes: Vec<Vec<u8>> },
+    Shrink {
+        /// Prefixes absolute entries must start with (none: any).
+        allowed_prefixes: Vec<Vec<u8>>,
+    },
 }
 
-/// Every edit one call applies, in one pass.
+/// Every edit one call applies, in one pass. Start from `EditSet::default()` and set the fields
+/// you need (more may be added in later versions).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EditSet {
+    /// New program interpreter (PT_INTERP).
     pub interpreter: Option<Vec<u8>>,
+    /// New DT_SONAME.
     pub soname: Option<Vec<u8>>,
+    /// Changes to the run path, applied in order.
     pub rpath: Vec<RpathOp>,
     /// Write DT_RPATH instead of DT_RUNPATH.
     pub force_rpath: bool,
+    /// DT_NEEDED entries to remove.
     pub remove_needed: Vec<Vec<u8>>,
+    /// DT_NEEDED entries to rename (old, new); `.gnu.version_r` follows.
     pub replace_needed: Vec<(Vec<u8>, Vec<u8>)>,
+    /// DT_NEEDED entries to add; each goes first, so several are added in reverse order.
     pub add_needed: Vec<Vec<u8>>,
     /// Set DF_1_NODEFLIB in DT_FLAGS_1.
     pub no_default_lib: bool,
@@ -60,6 +72,7 @@ pub struct EditSet {
 }
 
 impl EditSet {
+    /// Whether nothing is asked.
     pub fn is_empty(&self) -> bool {
         *self == EditSet::default()
     }

@@ -7,18 +7,28 @@ use std::fmt;
 /// Messages are written for the person at the terminal: they say what is wrong and, where it
 /// helps, at which file offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Error {
     /// The bytes are not an ELF file at all.
     NotElf,
     /// A structure claims bytes beyond the end of the file (or an arithmetic overflow).
     Truncated {
+        /// The structure.
         what: &'static str,
+        /// Where it starts.
         offset: u64,
+        /// How many bytes it claims.
         len: u64,
+        /// The file's length.
         file_len: u64,
     },
     /// A field holds a value that cannot be right.
-    Malformed { what: &'static str, detail: String },
+    Malformed {
+        /// The structure or field.
+        what: &'static str,
+        /// What is wrong with it.
+        detail: String,
+    },
     /// The file is valid, but the request cannot be carried out on it.
     Unsupported(String),
     /// The edit needs more room than the file has and growing was forbidden.
@@ -31,10 +41,12 @@ pub enum Error {
     /// `--build-resolution-cache` on a file whose cache note differs from what would be built
     /// (patchelf 0.19 refuses to rebuild a cache in place).
     CacheAlreadyPresent,
-    /// A check of the crate's own output failed: a bug in this crate, never the input's fault.
+    /// An invariant of this crate does not hold (a check of its own output failed, a step
+    /// found what an earlier one should have prevented): a bug here, never the input's fault.
     Internal(String),
 }
 
+/// A result with this crate's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl fmt::Display for Error {
@@ -73,7 +85,7 @@ impl fmt::Display for Error {
                 "--build-resolution-cache: a resolution cache note is already present; rebuild \
                  from an unpatched binary"
             ),
-            Error::Internal(m) => write!(f, "internal check failed: {m}"),
+            Error::Internal(m) => write!(f, "internal error (a bug in shenzi): {m}"),
         }
     }
 }

@@ -40,10 +40,10 @@ impl LibraryProbe for FuzzProbe {
         dir.len() < 8
     }
     fn readable(&self, path: &[u8]) -> bool {
-        path.len() % 2 == 0
+        path.len().is_multiple_of(2)
     }
     fn exists(&self, path: &[u8]) -> bool {
-        path.len() % 3 == 0
+        path.len().is_multiple_of(3)
     }
 }
 

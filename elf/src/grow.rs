@@ -18,7 +18,9 @@ use crate::edit::Target;
 use crate::error::{Error, Result};
 use crate::headers::{Phdr, Shdr};
 use crate::layout::{DynamicAt, Item, Layout, Segment, Strings, What};
-use crate::plan::{align_up, base_headers, name, overlaps, Options, StringNeeds, SPARE_DYN_SLOTS};
+use crate::plan::{
+    align_up, base_headers, name, overlaps, Base, Options, StringNeeds, SPARE_DYN_SLOTS,
+};
 use crate::strtab;
 use crate::view::Elf;
 
@@ -36,14 +38,6 @@ pub(crate) struct Needs<'s> {
     /// The interpreter is longer than PT_INTERP.
     pub interp: bool,
     pub why: Vec<String>,
-}
-
-/// The headers being edited.
-struct Base {
-    phdrs: Vec<Phdr>,
-    shdrs: Vec<Shdr>,
-    shstrndx: u16,
-    freed: Vec<(u64, u64)>,
 }
 
 /// What moves into the new segment.
@@ -65,13 +59,7 @@ struct Choice {
 }
 
 pub(crate) fn layout(elf: &Elf, t: &Target, opts: &Options, needs: Needs) -> Result<Layout> {
-    let (phdrs, shdrs, shstrndx, freed) = base_headers(elf, t)?;
-    let base = Base {
-        phdrs,
-        shdrs,
-        shstrndx,
-        freed,
-    };
+    let base = base_headers(elf, t)?;
     let choice = choose(elf, t, &base, &needs)?;
     let segment = place(elf, t, opts, &base, &choice)?;
     headers(elf, t, opts, base, choice, segment, needs)
@@ -472,7 +460,7 @@ fn place(elf: &Elf, t: &Target, opts: &Options, base: &Base, c: &Choice) -> Resu
     let (offset, vaddr) = match c.region {
         Some(ri) => (base.phdrs[ri].p_offset, base.phdrs[ri].p_vaddr),
         None if keep_delta => {
-            if delta % page != 0 {
+            if !delta.is_multiple_of(page) {
                 return Err(Error::Unsupported(
                     "no room for another program header, and the first segment's address and \
                      offset disagree modulo the page size"
@@ -539,7 +527,7 @@ fn place(elf: &Elf, t: &Target, opts: &Options, base: &Base, c: &Choice) -> Resu
         let want = (offset.saturating_sub(loaded_end) + 1)
             .next_power_of_two()
             .max(page);
-        if want <= MAX_PHDR_PADDING && delta % want == 0 {
+        if want <= MAX_PHDR_PADDING && delta.is_multiple_of(want) {
             align = want;
         }
     }
@@ -578,8 +566,8 @@ fn headers(
         (_, Some(r)) => Strings::Rebuilt(r),
         (Some(p), None) => Strings::InPlace(p),
         (None, None) => {
-            return Err(Error::Unsupported(
-                "internal error: strings neither placed nor rebuilt".into(),
+            return Err(Error::Internal(
+                "the strings were neither placed nor rebuilt".into(),
             ))
         }
     };

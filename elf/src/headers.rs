@@ -6,20 +6,31 @@ use crate::error::{malformed, Error, Result};
 /// `e_shstrndx` value meaning "the index is in section 0's `sh_link`".
 pub(crate) const SHN_XINDEX: u16 = 0xffff;
 
-/// The ELF file header. Only fields this crate changes are public for writing; the rest are kept
-/// verbatim through `raw`.
+/// The ELF file header (the fields this crate reads; the rest are kept verbatim when it is
+/// written back).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ehdr {
+    /// `e_ident`: magic, class, byte order, version, OS ABI.
     pub ident: [u8; 16],
+    /// Object type (ET_EXEC, ET_DYN, …).
     pub e_type: u16,
+    /// Machine (EM_X86_64, …).
     pub e_machine: u16,
+    /// Entry point address.
     pub e_entry: u64,
+    /// File offset of the program header table.
     pub e_phoff: u64,
+    /// File offset of the section header table (0: none).
     pub e_shoff: u64,
+    /// Size of a program header.
     pub e_phentsize: u16,
+    /// Number of program headers.
     pub e_phnum: u16,
+    /// Size of a section header.
     pub e_shentsize: u16,
+    /// Number of section headers (0 with extended numbering).
     pub e_shnum: u16,
+    /// Index of the section name table.
     pub e_shstrndx: u16,
 }
 
@@ -94,15 +105,24 @@ impl Ehdr {
     }
 }
 
+/// A program header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Phdr {
+    /// Segment type (PT_LOAD, …).
     pub p_type: u32,
+    /// Permissions (PF_R, PF_W, PF_X).
     pub p_flags: u32,
+    /// File offset.
     pub p_offset: u64,
+    /// Virtual address.
     pub p_vaddr: u64,
+    /// Physical address (usually equal to `p_vaddr`).
     pub p_paddr: u64,
+    /// Bytes in the file.
     pub p_filesz: u64,
+    /// Bytes in memory.
     pub p_memsz: u64,
+    /// Alignment.
     pub p_align: u64,
 }
 
@@ -177,25 +197,38 @@ impl Phdr {
         }
     }
 
+    /// End of the segment's bytes in the file.
     pub fn file_end(&self) -> u64 {
         self.p_offset.saturating_add(self.p_filesz)
     }
+    /// End of the segment in memory.
     pub fn mem_end(&self) -> u64 {
         self.p_vaddr.saturating_add(self.p_memsz)
     }
 }
 
+/// A section header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shdr {
+    /// Name, as an offset into the section name table.
     pub sh_name: u32,
+    /// Section type (SHT_*).
     pub sh_type: u32,
+    /// Flags (SHF_*).
     pub sh_flags: u64,
+    /// Address when loaded (0 if not).
     pub sh_addr: u64,
+    /// File offset.
     pub sh_offset: u64,
+    /// Size in bytes.
     pub sh_size: u64,
+    /// Index of a related section (its string table, symbol table, …).
     pub sh_link: u32,
+    /// Extra information, by type.
     pub sh_info: u32,
+    /// Alignment.
     pub sh_addralign: u64,
+    /// Size of an entry, for tables.
     pub sh_entsize: u64,
 }
 

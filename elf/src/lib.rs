@@ -1,18 +1,50 @@
-//! Read, edit and rewrite the dynamic-linking data of ELF files: DT_NEEDED, DT_RPATH/DT_RUNPATH,
-//! DT_SONAME and PT_INTERP, for 32/64-bit, little/big-endian files.
+//! Read, edit and rewrite the dynamic-linking data of ELF files — DT_NEEDED, DT_RPATH and
+//! DT_RUNPATH, DT_SONAME, PT_INTERP, dynamic symbol names and versions — for 32/64-bit,
+//! little/big-endian files, with patchelf 0.19's semantics.
 //!
-//! The flow is `bytes → Elf (view) → EditSet → plan (in place | grow) → Rewrite (writes)`. Nothing
-//! here touches the file system: the caller applies the `Rewrite` to a file or a buffer.
+//! The flow, one module per step: `bytes →` [`Elf`] (a bounds-checked view) `→` [`EditSet`]
+//! (what to change) `→` [`plan`] (resolve the target state, then lay it out in place or grow
+//! the file; the layout is a value that `--dry-run` prints) `→` [`Rewrite`] (byte ranges to
+//! write) `→` [`OutputCheck`] (the output parses and holds the requested state). Nothing here
+//! touches the file system: the caller writes the `Rewrite` to a file or a buffer; questions
+//! about the file system (shrink-rpath, the resolution cache) go through a [`LibraryProbe`].
 //!
-//! ```no_run
-//! # fn demo(bytes: &[u8]) -> Result<(), shenzi_elf::Error> {
-//! use shenzi_elf::{Elf, EditSet, RpathOp, Options};
-//! let elf = Elf::parse(bytes)?;
-//! let edits = EditSet { rpath: vec![RpathOp::Set(b"$ORIGIN/../lib".to_vec())], ..Default::default() };
-//! let rewrite = shenzi_elf::plan(&elf, &edits, &Options::default(), None)?;
-//! let patched = rewrite.output(bytes);
+//! Reading:
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use shenzi_elf::Elf;
+//! // Any dynamically linked ELF file will do; this example reads its own executable.
+//! let bytes = std::fs::read(std::env::current_exe()?)?;
+//! let elf = Elf::parse(&bytes)?;
+//! let needed = elf.needed()?;
+//! assert!(needed.iter().any(|n| n.starts_with(b"libc.so")));
+//! if let Some(run_path) = elf.run_path()? {
+//!     println!("{:?}: {}", run_path.tag, String::from_utf8_lossy(run_path.value));
+//! }
 //! # Ok(()) }
 //! ```
+//!
+//! Editing, and checking the result before it replaces anything:
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use shenzi_elf::{Elf, EditSet, Options, OutputCheck, RpathOp, RunPathTag};
+//! let bytes = std::fs::read(std::env::current_exe()?)?;
+//! let elf = Elf::parse(&bytes)?;
+//! let mut edits = EditSet::default();
+//! edits.rpath = vec![RpathOp::Set(b"$ORIGIN/../lib".to_vec())];
+//! let opts = Options::default();
+//! let rewrite = shenzi_elf::plan(&elf, &edits, &opts, None)?;
+//! println!("{}", rewrite.plan.steps.join("\n"));
+//! let patched = rewrite.output(&bytes);
+//! OutputCheck::new(&elf, &edits, &opts)?.run(&patched, None)?;
+//! let run_path = Elf::parse(&patched)?.run_path()?.unwrap();
+//! assert_eq!((run_path.tag, run_path.value), (RunPathTag::Runpath, &b"$ORIGIN/../lib"[..]));
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
 
 mod check;
 pub mod consts;

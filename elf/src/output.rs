@@ -6,7 +6,9 @@ use serde::Serialize;
 /// Bytes to put at a file offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Write {
+    /// Where the bytes go.
     pub offset: u64,
+    /// The bytes.
     pub bytes: Vec<u8>,
 }
 
@@ -15,16 +17,22 @@ pub struct Write {
 pub struct Plan {
     /// `true` when the file grows (or a segment added by an earlier growth is rebuilt).
     pub grows: bool,
+    /// Length of the input.
     pub old_len: u64,
+    /// Length of the output.
     pub new_len: u64,
+    /// What happens, in order, one line each (`--dry-run` prints these).
     pub steps: Vec<String>,
+    /// Things the user should know (e.g. a removed library still provides versions).
     pub warnings: Vec<String>,
 }
 
 /// What to do to the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rewrite {
+    /// The plan in words.
     pub plan: Plan,
+    /// Length of the output.
     pub new_len: u64,
     /// Non-overlapping writes sorted by offset; within the old length they cover only bytes that
     /// change.
@@ -32,16 +40,20 @@ pub struct Rewrite {
 }
 
 impl Rewrite {
+    /// Whether the file stays as it is.
     pub fn is_noop(&self) -> bool {
         self.writes.is_empty() && self.new_len == self.plan.old_len
     }
 
-    /// Applies the rewrite to a whole-file buffer.
+    /// Applies the rewrite to a whole-file buffer. The buffer ends up `new_len` long; a write
+    /// past that (only possible in a hand-made `Rewrite`) is cut off there.
     pub fn apply_to_vec(&self, data: &mut Vec<u8>) {
-        data.resize(self.new_len as usize, 0);
+        let len = self.new_len as usize;
+        data.resize(len, 0);
         for w in &self.writes {
-            let at = w.offset as usize;
-            data[at..at + w.bytes.len()].copy_from_slice(&w.bytes);
+            let at = (w.offset as usize).min(len);
+            let n = w.bytes.len().min(len - at);
+            data[at..at + n].copy_from_slice(&w.bytes[..n]);
         }
     }
 

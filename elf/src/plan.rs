@@ -19,6 +19,7 @@ pub(crate) const SPARE_DYN_SLOTS: u64 = 8;
 
 /// How the planner may change the file.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct Options {
     /// Refuse (with `Error::NoRoom`) instead of growing the file.
     pub no_grow: bool,
@@ -274,14 +275,20 @@ pub fn plan(
     crate::emit::emit(elf, &t, &layout)
 }
 
-/// The headers every layout starts from: the input's, with header-only edits (PT_GNU_STACK) and
-/// a stale resolution cache note taken out (its program headers become PT_NULL, its section is
-/// dropped when it is the last one and emptied otherwise). Also returns the section name table
-/// index and the input ranges nothing refers to any more.
-pub(crate) fn base_headers(
-    elf: &Elf,
-    t: &Target,
-) -> Result<(Vec<Phdr>, Vec<Shdr>, u16, Vec<(u64, u64)>)> {
+/// The headers every layout starts from.
+pub(crate) struct Base {
+    pub phdrs: Vec<Phdr>,
+    pub shdrs: Vec<Shdr>,
+    /// Index of the section name table.
+    pub shstrndx: u16,
+    /// Input ranges nothing refers to any more.
+    pub freed: Vec<(u64, u64)>,
+}
+
+/// The input's headers, with header-only edits (PT_GNU_STACK) and a stale resolution cache note
+/// taken out (its program headers become PT_NULL, its section is dropped when it is the last
+/// one and emptied otherwise).
+pub(crate) fn base_headers(elf: &Elf, t: &Target) -> Result<Base> {
     let mut phdrs = elf.phdrs.clone();
     let mut shdrs = elf.shdrs.clone();
     let shstrndx = elf.ehdr.e_shstrndx;
@@ -330,12 +337,22 @@ pub(crate) fn base_headers(
         }
         freed.push((old.offset, old.offset + old.size));
     }
-    Ok((phdrs, shdrs, shstrndx, freed))
+    Ok(Base {
+        phdrs,
+        shdrs,
+        shstrndx,
+        freed,
+    })
 }
 
 /// The layout of an edit that fits.
 fn in_place(elf: &Elf, t: &Target, placed: strtab::InPlace, dyn_changed: bool) -> Result<Layout> {
-    let (phdrs, shdrs, shstrndx, freed) = base_headers(elf, t)?;
+    let Base {
+        phdrs,
+        shdrs,
+        shstrndx,
+        freed,
+    } = base_headers(elf, t)?;
     let old_len = elf.data.len() as u64;
     let dynamic = match (&elf.dynamic, dyn_changed) {
         (Some(d), true) => Some(DynamicAt {

@@ -7,20 +7,28 @@ use crate::ctx::{Class, Endian};
 use crate::error::Result;
 use crate::view::Elf;
 
+/// The dynamic-linking facts of one file (`--print`, `--json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Summary {
+    /// Always `elf`.
     pub format: &'static str,
+    /// `ELF32` or `ELF64`.
     pub class: &'static str,
+    /// `little` or `big`.
     pub endian: &'static str,
+    /// The machine's usual name (`x86_64`, `aarch64`, …).
     pub machine: &'static str,
     /// `executable`, `pie-executable`, `static-pie`, `shared-library` or `relocatable`/`other`.
     pub kind: &'static str,
+    /// PT_INTERP.
     pub interpreter: Option<String>,
+    /// DT_SONAME.
     pub soname: Option<String>,
     /// DT_RPATH, split at colons.
     pub rpath: Option<Vec<String>>,
     /// DT_RUNPATH, split at colons.
     pub runpath: Option<Vec<String>>,
+    /// DT_NEEDED, in order.
     pub needed: Vec<String>,
 }
 
@@ -29,6 +37,7 @@ fn text(b: &[u8]) -> String {
 }
 
 impl Summary {
+    /// The summary of a parsed file.
     pub fn of(elf: &Elf) -> Result<Summary> {
         let path = |s: Option<&[u8]>| -> Option<Vec<String>> {
             s.map(|s| {

@@ -290,8 +290,8 @@ pub(crate) fn writes(
         .collect();
     for (&i, new) in &edits.renamed {
         let at = name_at(new).ok_or_else(|| {
-            Error::Unsupported(format!(
-                "internal error: no string placed for {}",
+            Error::Internal(format!(
+                "no string placed for {}",
                 String::from_utf8_lossy(new)
             ))
         })?;

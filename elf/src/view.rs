@@ -297,6 +297,7 @@ impl<'a> Elf<'a> {
             .map(|p| p.p_offset + (vaddr - p.p_vaddr))
     }
 
+    /// Index of the first program header of type `ty`.
     pub fn find_phdr(&self, ty: u32) -> Option<usize> {
         self.phdrs.iter().position(|p| p.p_type == ty)
     }
