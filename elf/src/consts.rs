@@ -28,10 +28,6 @@ pub const PT_MIPS_REGINFO: u32 = 0x7000_0000;
 /// MIPS ABI flags (`.MIPS.abiflags`).
 pub const PT_MIPS_ABIFLAGS: u32 = 0x7000_0003;
 
-/// Program headers that describe exactly one section's bytes (or a group of notes), read by the
-/// kernel or loader through their offset: when those sections move, the header follows.
-pub const SECTION_PHDRS: [u32; 4] = [PT_NOTE, PT_GNU_PROPERTY, PT_MIPS_REGINFO, PT_MIPS_ABIFLAGS];
-
 /// Segment is executable.
 pub const PF_X: u32 = 1;
 /// Segment is writable.

@@ -75,7 +75,7 @@ fn movable(elf: &Elf, shdrs: &[Shdr], i: usize) -> bool {
     match s.sh_type {
         SHT_NOTE => true,
         // Found through PT_MIPS_REGINFO / PT_MIPS_ABIFLAGS, which follow them.
-        SHT_MIPS_REGINFO | SHT_MIPS_ABIFLAGS => true,
+        SHT_MIPS_REGINFO | SHT_MIPS_ABIFLAGS => elf.ehdr.e_machine == EM_MIPS,
         SHT_HASH => tag_is(DT_HASH),
         SHT_GNU_HASH => tag_is(DT_GNU_HASH),
         SHT_DYNSYM => tag_is(DT_SYMTAB),
@@ -96,16 +96,24 @@ fn interp_section(elf: &Elf) -> Option<usize> {
     })
 }
 
+/// Program headers that describe the bytes of sections and are read through their offset (by
+/// the kernel or the loader): when those sections move, the header follows. The MIPS types are
+/// processor-specific values, meaningful on MIPS only.
+fn describes_sections(elf: &Elf, p_type: u32) -> bool {
+    matches!(p_type, PT_NOTE | PT_GNU_PROPERTY)
+        || (elf.ehdr.e_machine == EM_MIPS && matches!(p_type, PT_MIPS_REGINFO | PT_MIPS_ABIFLAGS))
+}
+
 /// Sections sharing a note (or other section-describing) segment with section `i`: moved
 /// together to keep the segment whole.
-fn note_group(base: &Base, i: usize) -> Vec<usize> {
+fn note_group(elf: &Elf, base: &Base, i: usize) -> Vec<usize> {
     let s = base.shdrs[i];
     let range = (s.sh_offset, s.sh_offset + s.sh_size);
     let mut out = vec![i];
     for p in base
         .phdrs
         .iter()
-        .filter(|p| SECTION_PHDRS.contains(&p.p_type))
+        .filter(|p| describes_sections(elf, p.p_type))
     {
         let pr = (p.p_offset, p.file_end());
         if overlaps(pr, range) {
@@ -143,7 +151,7 @@ fn rebuildable_segment(elf: &Elf, base: &Base) -> Option<usize> {
             return None;
         }
         let known = matches!(p.p_type, PT_INTERP | PT_DYNAMIC | PT_PHDR)
-            || SECTION_PHDRS.contains(&p.p_type);
+            || describes_sections(elf, p.p_type);
         if p.p_type != PT_LOAD
             && p.p_filesz > 0
             && overlaps((p.p_offset, p.file_end()), rr)
@@ -221,9 +229,68 @@ fn evict_for_phdr(elf: &Elf, base: &Base, extra: usize) -> Result<BTreeSet<usize
                 name(elf, i)
             )));
         }
-        queue.extend(note_group(base, i));
+        queue.extend(note_group(elf, base, i));
+    }
+    // What the table grows into and no moved section covers must be padding: zero bytes that
+    // no table the dynamic section or a program header names lies in.
+    let old_end = start + base.phdrs.len() as u64 * elf.ctx.phdr_size();
+    let moved: Vec<(u64, u64)> = set
+        .iter()
+        .map(|&i| {
+            (
+                base.shdrs[i].sh_offset,
+                base.shdrs[i].sh_offset + base.shdrs[i].sh_size,
+            )
+        })
+        .collect();
+    let rest = strtab::subtract(vec![(old_end, end)], &strtab::merge(moved));
+    let known = known_tables(elf, base);
+    for &(a, b) in &rest {
+        let zero = elf
+            .data
+            .get(a as usize..b as usize)
+            .is_some_and(|r| r.iter().all(|&x| x == 0));
+        if !zero || known.iter().any(|&k| overlaps(k, (a, b))) {
+            return Err(Error::Unsupported(format!(
+                "no room for another program header: bytes {a:#x}..{b:#x} after the table are \
+                 not known to be free"
+            )));
+        }
     }
     Ok(set)
+}
+
+/// File ranges of the tables the program headers and the dynamic section point at (those a
+/// write must not land on without moving them).
+fn known_tables(elf: &Elf, base: &Base) -> Vec<(u64, u64)> {
+    let mut out: Vec<(u64, u64)> = base
+        .phdrs
+        .iter()
+        .filter(|p| !matches!(p.p_type, PT_LOAD | PT_PHDR | PT_NULL) && p.p_filesz > 0)
+        .map(|p| (p.p_offset, p.file_end()))
+        .collect();
+    if let Some(d) = &elf.dynamic {
+        out.push((d.offset, d.offset + d.capacity * elf.ctx.dyn_size()));
+        for e in &d.entries {
+            let at = matches!(
+                e.tag,
+                DT_HASH
+                    | DT_GNU_HASH
+                    | DT_STRTAB
+                    | DT_SYMTAB
+                    | DT_VERSYM
+                    | DT_VERNEED
+                    | DT_VERDEF
+                    | DT_RELA
+                    | DT_REL
+                    | DT_JMPREL
+            );
+            if let Some(off) = at.then(|| elf.vaddr_to_offset(e.val, 1)).flatten() {
+                out.push((off, off + 1));
+            }
+        }
+    }
+    out
 }
 
 /// Whether the kernel maps this file itself (so AT_PHDR matters), rather than ld.so.
@@ -367,7 +434,7 @@ fn items(elf: &Elf, t: &Target, base: &Base, c: &Choice) -> Result<Vec<(Item, u6
     let note_of = |i: usize| {
         let s = base.shdrs[i];
         base.phdrs.iter().position(|p| {
-            p.p_type == PT_NOTE
+            describes_sections(elf, p.p_type)
                 && p.p_offset <= s.sh_offset
                 && s.sh_offset + s.sh_size <= p.file_end()
         })
@@ -614,7 +681,7 @@ fn headers(
                     (p.p_offset, p.p_vaddr, p.p_paddr, p.p_filesz, p.p_memsz) = (o, v, v, l, l);
                 }
             }
-            t if SECTION_PHDRS.contains(&t) => {
+            t if describes_sections(elf, t) => {
                 let o = seg.move_off(p.p_offset);
                 if o != p.p_offset {
                     // The whole segment must have moved as one piece.
@@ -751,6 +818,11 @@ fn headers(
             Some(at) => at as u64,
             None => {
                 let mut table = names.to_vec();
+                // Existing names keep their meaning: offset 0 stays the empty name, and a last
+                // name without its NUL is not extended by the new one.
+                if table.last() != Some(&0) {
+                    table.push(0);
+                }
                 let at = table.len() as u64;
                 table.extend_from_slice(&wanted);
                 freed.push((names_sec.sh_offset, names_sec.sh_offset + names_sec.sh_size));

@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::consts::SHT_NULL;
 use crate::ctx::{slice, Ctx};
 use crate::edit::LibraryProbe;
 use crate::view::Elf;
@@ -41,7 +42,8 @@ fn round4(v: u64) -> u64 {
 
 /// The cache note of `elf`, if it has a section of that name.
 pub(crate) fn find(elf: &Elf) -> Option<Existing> {
-    let section = (0..elf.shdrs.len()).find(|&i| elf.section_name(i) == SECTION)?;
+    let section = (0..elf.shdrs.len())
+        .find(|&i| elf.shdrs[i].sh_type != SHT_NULL && elf.section_name(i) == SECTION)?;
     let s = elf.shdrs[section];
     let desc = (|| {
         let b = slice(elf.data, s.sh_offset, s.sh_size, "resolution cache note").ok()?;
