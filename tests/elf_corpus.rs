@@ -248,6 +248,26 @@ fn check_variant(name: &str) {
                 "{ctx}: interpreter"
             );
         }
+        // An independent parser (the object crate) reads the same.
+        let seen = object_elf(&after);
+        let of = |tag: &str| {
+            entries
+                .iter()
+                .find(|(t, _)| t == tag)
+                .map(|(_, v)| v.clone())
+        };
+        let needed: Vec<String> = entries
+            .iter()
+            .filter(|(t, _)| t == "NEEDED")
+            .map(|(_, v)| v.clone())
+            .collect();
+        assert_eq!(seen.needed, needed, "{ctx}: object's DT_NEEDED");
+        assert_eq!(seen.runpath, of("RUNPATH"), "{ctx}: object's DT_RUNPATH");
+        assert_eq!(seen.rpath, of("RPATH"), "{ctx}: object's DT_RPATH");
+        assert_eq!(seen.soname, of("SONAME"), "{ctx}: object's DT_SONAME");
+        if case.name == "set-interpreter" {
+            assert_eq!(seen.interpreter, Some(loader.display().to_string()));
+        }
         // patchelf agrees.
         if have_patchelf {
             let want_rpath = entries

@@ -156,7 +156,14 @@ proptest! {
         let before = summary(data);
         let out = apply(data, &e);
         let after = summary(&out);
-        prop_assert_eq!(&after, &model(&before, &e));
+        let want = model(&before, &e);
+        prop_assert_eq!(&after, &want);
+        // The object crate, an independent parser, reads the same state.
+        let seen = object_elf(&out);
+        prop_assert_eq!(&seen.needed, &want.needed);
+        prop_assert_eq!(&seen.soname, &want.soname);
+        prop_assert_eq!(seen.runpath, want.runpath.as_ref().map(|v| v.join(":")));
+        prop_assert_eq!(seen.rpath, want.rpath.as_ref().map(|v| v.join(":")));
 
         // Repeating the edit is a no-op (for edit sets whose parts do not feed each other).
         prop_assume!(e.needed_edits_independent());

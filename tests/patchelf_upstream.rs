@@ -201,6 +201,16 @@ fn rpath_tags_follow_patchelf_0_19() {
         a2.push(s(&oracle_copy));
         ok(&format!("patchelf {args:?}"), &theirs(&pe, &a2));
         assert_eq!(path_tags(&mine), want, "{args:?}");
+        let seen = object_elf(&std::fs::read(&mine).unwrap());
+        let tags: Vec<String> = [("RPATH", seen.rpath), ("RUNPATH", seen.runpath)]
+            .into_iter()
+            .filter_map(|(t, v)| v.map(|v| format!("{t} {v}").trim_end().to_string()))
+            .collect();
+        assert_eq!(
+            tags.join("\n"),
+            want,
+            "{args:?}: as the object crate reads it"
+        );
         assert_eq!(
             path_tags(&mine),
             path_tags(&oracle_copy),
