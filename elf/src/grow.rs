@@ -244,7 +244,7 @@ fn evict_for_phdr(elf: &Elf, base: &Base, extra: usize) -> Result<BTreeSet<usize
         })
         .collect();
     let rest = strtab::subtract(vec![(old_end, end)], &strtab::merge(moved));
-    let known = known_tables(elf, base);
+    let known = known_tables(elf, &base.phdrs);
     for &(a, b) in &rest {
         let zero = elf
             .data
@@ -262,34 +262,18 @@ fn evict_for_phdr(elf: &Elf, base: &Base, extra: usize) -> Result<BTreeSet<usize
 
 /// File ranges of the tables the program headers and the dynamic section point at (those a
 /// write must not land on without moving them).
-fn known_tables(elf: &Elf, base: &Base) -> Vec<(u64, u64)> {
-    let mut out: Vec<(u64, u64)> = base
-        .phdrs
+fn known_tables(elf: &Elf, phdrs: &[Phdr]) -> Vec<(u64, u64)> {
+    let mut out: Vec<(u64, u64)> = phdrs
         .iter()
-        .filter(|p| !matches!(p.p_type, PT_LOAD | PT_PHDR | PT_NULL) && p.p_filesz > 0)
+        .filter(|p| {
+            !matches!(
+                p.p_type,
+                PT_LOAD | PT_PHDR | PT_NULL | PT_GNU_RELRO | PT_GNU_STACK
+            ) && p.p_filesz > 0
+        })
         .map(|p| (p.p_offset, p.file_end()))
         .collect();
-    if let Some(d) = &elf.dynamic {
-        out.push((d.offset, d.offset + d.capacity * elf.ctx.dyn_size()));
-        for e in &d.entries {
-            let at = matches!(
-                e.tag,
-                DT_HASH
-                    | DT_GNU_HASH
-                    | DT_STRTAB
-                    | DT_SYMTAB
-                    | DT_VERSYM
-                    | DT_VERNEED
-                    | DT_VERDEF
-                    | DT_RELA
-                    | DT_REL
-                    | DT_JMPREL
-            );
-            if let Some(off) = at.then(|| elf.vaddr_to_offset(e.val, 1)).flatten() {
-                out.push((off, off + 1));
-            }
-        }
-    }
+    out.extend(elf.dynamic_table_ranges());
     out
 }
 
@@ -891,7 +875,7 @@ fn headers(
         }
     }
     if !opts.keep_old_copies {
-        freed.extend(copies);
+        freed.extend(copies.iter().copied());
     }
     freed.retain(|&(a, b)| b > a && b <= old_len && !overlaps((a, b), seg_range));
     // Never zero bytes something else still uses (inputs may overlap their structures).
@@ -906,6 +890,12 @@ fn headers(
             elf.ehdr.e_shoff + elf.shdrs.len() as u64 * ctx.shdr_size(),
         ),
     ];
+    // Tables found through program headers and dynamic tags too, unless they moved.
+    for k in known_tables(elf, &elf.phdrs) {
+        if !copies.iter().any(|m| k.0 >= m.0 && k.1 <= m.1) {
+            used.push(k);
+        }
+    }
     let moved = |i: usize| {
         c.sections.contains(&i)
             || (Some(i) == dynstr_sec && c.strings)

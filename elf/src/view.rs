@@ -470,6 +470,56 @@ impl<'a> Elf<'a> {
         Some(names)
     }
 
+    /// File ranges of the tables the dynamic section points at, other than the string table
+    /// (their size from the tags, the symbol count or their headers; a start byte where the
+    /// size is unknown).
+    pub(crate) fn dynamic_table_ranges(&self) -> Vec<(u64, u64)> {
+        let mut out = Vec::new();
+        let Some(d) = &self.dynamic else {
+            return out;
+        };
+        out.push((d.offset, d.offset + d.capacity * self.ctx.dyn_size()));
+        let count = self.dynsym.map_or(0, |s| s.count);
+        if let Some(s) = self.dynsym {
+            out.push((s.offset, s.offset + s.count * s.entsize));
+        }
+        let sized = |addr: Option<u64>, size: u64| -> Option<(u64, u64)> {
+            let off = self.vaddr_to_offset(addr?, size.max(1))?;
+            Some((off, off + size.max(1)))
+        };
+        let word = self.ctx.word();
+        let header = |tag: u64, len: u64| -> Option<(u64, &'a [u8])> {
+            let off = self.vaddr_to_offset(self.dyn_val(tag)?, len)?;
+            Some((off, slice(self.data, off, len, "hash table").ok()?))
+        };
+        if let Some((off, h)) = header(DT_HASH, 8) {
+            let n = u64::from(self.ctx.u32(h)) + u64::from(self.ctx.u32(&h[4..]));
+            out.push((off, off.saturating_add(8 + n.saturating_mul(4))));
+        }
+        if let Some((off, h)) = header(DT_GNU_HASH, 16) {
+            let (nb, symoff, bloom) = (
+                u64::from(self.ctx.u32(h)),
+                u64::from(self.ctx.u32(&h[4..])),
+                u64::from(self.ctx.u32(&h[8..])),
+            );
+            let len = 16u64
+                .saturating_add(bloom.saturating_mul(word))
+                .saturating_add(
+                    nb.saturating_add(count.saturating_sub(symoff))
+                        .saturating_mul(4),
+                );
+            out.push((off, off.saturating_add(len)));
+        }
+        let tag = |t| self.dyn_val(t);
+        out.extend(sized(tag(DT_VERSYM), count * 2));
+        out.extend(sized(tag(DT_RELA), tag(DT_RELASZ).unwrap_or(0)));
+        out.extend(sized(tag(DT_REL), tag(DT_RELSZ).unwrap_or(0)));
+        out.extend(sized(tag(DT_JMPREL), tag(DT_PLTRELSZ).unwrap_or(0)));
+        out.extend(sized(tag(DT_VERNEED), 16));
+        out.extend(sized(tag(DT_VERDEF), 20));
+        out
+    }
+
     /// The dynamic symbol table, when its size can be found.
     fn read_dynsym(&self) -> Option<DynSym> {
         let vaddr = self.dyn_val(DT_SYMTAB)?;
