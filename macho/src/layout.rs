@@ -117,7 +117,8 @@ pub fn rewrite_thin(
     let m = MachO::parse(data)?;
     let ctx = m.ctx;
     let arch = m.arch();
-    let mut cmds = edit::apply(&m, edits)?;
+    let applied = edit::apply(&m, edits)?;
+    let mut cmds = applied.cmds;
     let room = m.first_content_offset();
     let mut plan = SlicePlan {
         arch: arch.clone(),
@@ -127,7 +128,7 @@ pub fn rewrite_thin(
         signature: None,
         old_len: data.len() as u64,
         new_len: data.len() as u64,
-        warnings: Vec::new(),
+        warnings: applied.warnings,
     };
     let changed =
         cmds.len() != m.cmds.len() || cmds.iter().zip(&m.cmds).any(|(a, b)| a.bytes != b.bytes);

@@ -42,7 +42,7 @@ mod trie;
 mod unwind;
 mod view;
 
-pub use edit::{EditSet, RpathOp};
+pub use edit::{EditSet, RpathOp, Semantics};
 pub use error::{Error, Result};
 pub use fat::{is_fat, Fat, FatArch};
 pub use layout::{Layout, Options, SliceOut, SlicePlan};
@@ -242,6 +242,50 @@ pub fn duplicate_rpaths(data: &[u8]) -> Result<Vec<(String, Vec<u8>)>> {
         }
     }
     Ok(out)
+}
+
+/// The commands an edit set decides, per slice and in order: (cmd, name) of every dylib
+/// command (dependencies and LC_ID_DYLIB) and (LC_RPATH, path) of every rpath.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Names(pub Vec<Vec<(u32, Vec<u8>)>>);
+
+fn names_of(ctx: bytes::Ctx, cmds: impl Iterator<Item = (u32, Vec<u8>)>) -> Vec<(u32, Vec<u8>)> {
+    cmds.filter_map(|(cmd, b)| {
+        let name = if cmd == consts::LC_RPATH {
+            view::rpath_of(ctx, &b).ok()?
+        } else if consts::DEPENDENCY_CMDS.contains(&cmd) || cmd == consts::LC_ID_DYLIB {
+            let off = ctx.u32(&b, 8, "dylib command").ok()? as usize;
+            bytes::cstr(&b, off).to_vec()
+        } else {
+            return None;
+        };
+        Some((cmd, name))
+    })
+    .collect()
+}
+
+/// The [`Names`] of a file.
+pub fn names(data: &[u8]) -> Result<Names> {
+    let mut out = Vec::new();
+    for (_, s) in slices(data)? {
+        let m = MachO::parse(s)?;
+        out.push(names_of(
+            m.ctx,
+            m.cmds.iter().map(|c| (c.cmd, c.bytes.to_vec())),
+        ));
+    }
+    Ok(Names(out))
+}
+
+/// The [`Names`] `edits` produce from `data`: what a rewrite must hold afterwards.
+pub fn expected_names(data: &[u8], edits: &EditSet) -> Result<Names> {
+    let mut out = Vec::new();
+    for (_, s) in slices(data)? {
+        let m = MachO::parse(s)?;
+        let cmds = edit::apply(&m, edits)?.cmds;
+        out.push(names_of(m.ctx, cmds.into_iter().map(|c| (c.cmd, c.bytes))));
+    }
+    Ok(Names(out))
 }
 
 /// Checks that `data` parses completely (every slice, its load commands, dylibs and rpaths) and,
