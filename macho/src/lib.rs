@@ -6,13 +6,15 @@
 //!
 //! Modules, one job each: `view` (parse a thin image), `fat` (universal headers), `edit` (the
 //! edit set → new load commands), `layout` (fit or shift, place the signature, produce bytes),
-//! `shift` (move everything after the load commands), `fixups` (dyld-info opcodes, chained
-//! fixups), `trie` (export trie), `unwind` (`__unwind_info`), `symbols` (nlist), `sign`
-//! (build and verify signatures), `summary` (what `--print` shows).
+//! `shift` (move everything after the load commands of a linked image), `grow_object` (the
+//! same for an object file, where only file offsets move), `fixups` (dyld-info opcodes,
+//! chained fixups), `trie` (export trie), `unwind` (`__unwind_info`), `symbols` (nlist),
+//! `sign` (build and verify signatures), `summary` (what `--print` shows).
 //!
 //! Known limits of growing (each refused with a clear error, never written wrongly): non-PIE
-//! executables, object files, classic relocations, threaded binds (old arm64e), chained
-//! formats other than 64, 64_OFFSET and arm64e, chained fixups inside the header segment.
+//! executables, classic relocations in linked images, threaded binds (old arm64e), chained
+//! formats other than 64, 64_OFFSET and arm64e, chained fixups inside the header segment,
+//! file types other than executables, dylibs, bundles and object files.
 //! LC_SEGMENT_SPLIT_INFO is moved but its content (used only by the shared-cache builder) is
 //! not rewritten.
 //!
@@ -33,6 +35,7 @@ mod fat;
 mod fixups;
 #[doc(hidden)]
 pub mod fuzzing;
+mod grow_object;
 mod layout;
 mod shift;
 pub mod sign;
