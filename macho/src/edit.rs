@@ -41,11 +41,13 @@ pub enum Semantics {
     ///
     /// - a dependency takes the first `change` whose old name is its input name;
     /// - `Delete` and `Change` each take the first input LC_RPATH with their path that no
-    ///   earlier operation took; `RemoveAll` removes every input LC_RPATH;
-    /// - `Add` / `Prepend` duplicate a path when an input LC_RPATH that survives, or an rpath an
-    ///   earlier operation produced, has it;
+    ///   earlier operation took; `RemoveAll` (and `Set`, before adding its list) removes every
+    ///   input LC_RPATH;
+    /// - a path `Change`, `Add`, `Prepend` or `Set` produces is a duplicate when an input
+    ///   LC_RPATH that survives, or an rpath an earlier operation produced, has it: an error
+    ///   when `strict`, otherwise the produced command is dropped;
     /// - `remove_dylib` matches input names; `add_dylib` skips names the result already has;
-    /// - `id` on an image without LC_ID_DYLIB (not a dylib) is ignored with a warning.
+    /// - `id` on an image that is not a dylib is ignored with a warning.
     Input,
 }
 
