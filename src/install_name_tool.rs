@@ -1,15 +1,22 @@
 //! Drop-in `install_name_tool`: cctools' grammar and error texts, shenzi's writer underneath.
 //!
-//! Unlike cctools, load commands that do not fit make the file grow (the image shifts) unless
-//! `--no-grow` is given, in which case the error is cctools' and the file is left unchanged.
-//! Signed slices are re-signed ad-hoc (`--no-sign` skips it).
+//! Like cctools, every option is matched against the input file, not against the result of the
+//! options before it (the Mach-O crate's `Semantics::Input`), and options that contradict each
+//! other (the same rpath added and deleted, renamed and added, deleted twice, …) are refused
+//! before the file is read, with cctools' messages. `-prepend_rpath` and `-delete_all_rpaths`
+//! (LLVM's additions) follow the same rules; every option may also be spelled with `--`, as
+//! llvm-install-name-tool allows.
+//!
+//! Unlike cctools, load commands that do not fit make the file grow (the image shifts; an object
+//! file's data moves) unless `--no-grow` is given, in which case the error is cctools' and the
+//! file is left unchanged. Signed slices are re-signed ad-hoc (`--no-sign` skips it).
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use shenzi_macho::{EditSet, Error, RpathOp};
+use shenzi_macho::{EditSet, Error, RpathOp, Semantics};
 
 use crate::fileio;
 
@@ -18,7 +25,7 @@ const USAGE: &str = "Usage: install_name_tool [-change old new] ... [-rpath old 
 [-id name] [--no-grow] [--no-sign] input";
 
 /// One option as given, kept to reproduce cctools' messages.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Opt {
     Change(Vec<u8>, Vec<u8>),
     Rpath(Vec<u8>, Vec<u8>),
@@ -27,6 +34,101 @@ enum Opt {
     Delete(Vec<u8>),
     DeleteAll,
     Id(Vec<u8>),
+}
+
+fn show(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+impl Opt {
+    /// The option as cctools quotes it in messages: `-rpath old new`.
+    fn quoted(&self) -> String {
+        match self {
+            Opt::Change(a, b) => format!("-change {} {}", show(a), show(b)),
+            Opt::Rpath(a, b) => format!("-rpath {} {}", show(a), show(b)),
+            Opt::Add(p) => format!("-add_rpath {}", show(p)),
+            Opt::Prepend(p) => format!("-prepend_rpath {}", show(p)),
+            Opt::Delete(p) => format!("-delete_rpath {}", show(p)),
+            Opt::DeleteAll => "-delete_all_rpaths".to_string(),
+            Opt::Id(n) => format!("-id {}", show(n)),
+        }
+    }
+
+    /// The rpaths an rpath option names.
+    fn paths(&self) -> Vec<&[u8]> {
+        match self {
+            Opt::Rpath(a, b) => vec![a, b],
+            Opt::Add(p) | Opt::Prepend(p) | Opt::Delete(p) => vec![p],
+            _ => Vec::new(),
+        }
+    }
+
+    fn is_addition(&self) -> bool {
+        matches!(self, Opt::Add(_) | Opt::Prepend(_))
+    }
+}
+
+/// cctools' refusal of an option that contradicts one given before it (`prev`), checked in
+/// cctools' order: the same kind of option first, then `-rpath`, additions, deletions.
+/// `-prepend_rpath` counts as an addition and `-delete_all_rpaths` as a deletion of everything.
+fn conflict(prev: &[Opt], new: &Opt) -> Option<String> {
+    let both = |p: &Opt| {
+        format!(
+            "can't specify both \"{}\" and \"{}\"",
+            p.quoted(),
+            new.quoted()
+        )
+    };
+    let twice = || format!("\"{}\" specified more than once", new.quoted());
+    let shares = |p: &Opt| p.paths().iter().any(|x| new.paths().contains(x));
+    let rpaths = || prev.iter().filter(|p| matches!(p, Opt::Rpath(..)));
+    let adds = || prev.iter().filter(|p| p.is_addition());
+    let deletes = || prev.iter().filter(|p| matches!(p, Opt::Delete(_)));
+    let delete_all = || prev.iter().filter(|p| matches!(p, Opt::DeleteAll));
+    match new {
+        Opt::Rpath(..) => {
+            for p in rpaths() {
+                if p == new {
+                    return Some(twice());
+                }
+                if shares(p) {
+                    return Some(both(p));
+                }
+            }
+            adds()
+                .chain(deletes())
+                .find(|p| shares(p))
+                .or_else(|| delete_all().next())
+                .map(both)
+        }
+        Opt::Add(_) | Opt::Prepend(_) => {
+            for p in adds() {
+                if p == new {
+                    return Some(twice());
+                }
+                if shares(p) {
+                    return Some(both(p));
+                }
+            }
+            rpaths().chain(deletes()).find(|p| shares(p)).map(both)
+        }
+        Opt::Delete(_) => {
+            if deletes().any(|p| p == new) {
+                return Some(twice());
+            }
+            rpaths()
+                .chain(adds())
+                .find(|p| shares(p))
+                .or_else(|| delete_all().next())
+                .map(both)
+        }
+        Opt::DeleteAll => rpaths().chain(deletes()).next().map(both),
+        Opt::Id(_) => prev
+            .iter()
+            .any(|p| matches!(p, Opt::Id(_)))
+            .then(|| "more than one: -id option specified".to_string()),
+        Opt::Change(..) => None,
+    }
 }
 
 struct Parsed {
@@ -43,39 +145,65 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 
 fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
     let mut it = args.into_iter();
-    let mut opts = Vec::new();
+    let mut opts: Vec<Opt> = Vec::new();
     let mut input: Option<PathBuf> = None;
     let (mut no_grow, mut no_sign) = (false, false);
     let take = |it: &mut std::vec::IntoIter<OsString>, opt: &str| -> Result<Vec<u8>, String> {
-        it.next()
-            .map(|a| a.as_bytes().to_vec())
-            .ok_or_else(|| format!("missing argument(s) to: {opt} option"))
+        it.next().map(|a| a.as_bytes().to_vec()).ok_or_else(|| {
+            if opt.ends_with("-id") {
+                format!("missing argument to: {opt} option")
+            } else {
+                format!("missing argument(s) to: {opt} option")
+            }
+        })
     };
     while let Some(a) = it.next() {
-        match a.to_str().unwrap_or("") {
+        let given = a.to_str().unwrap_or("").to_string();
+        // LLVM's spelling with two dashes names the same options.
+        let name = match given.strip_prefix("--") {
+            Some(rest) if !matches!(rest, "no-grow" | "no-sign") => format!("-{rest}"),
+            _ => given.clone(),
+        };
+        let opt = match name.as_str() {
             "-change" => {
-                let o = take(&mut it, "-change")?;
-                opts.push(Opt::Change(o, take(&mut it, "-change")?));
+                let o = take(&mut it, &given)?;
+                Opt::Change(o, take(&mut it, &given)?)
             }
             "-rpath" => {
-                let o = take(&mut it, "-rpath")?;
-                opts.push(Opt::Rpath(o, take(&mut it, "-rpath")?));
+                let o = take(&mut it, &given)?;
+                Opt::Rpath(o, take(&mut it, &given)?)
             }
-            "-add_rpath" => opts.push(Opt::Add(take(&mut it, "-add_rpath")?)),
-            "-prepend_rpath" => opts.push(Opt::Prepend(take(&mut it, "-prepend_rpath")?)),
-            "-delete_rpath" => opts.push(Opt::Delete(take(&mut it, "-delete_rpath")?)),
-            "-delete_all_rpaths" => opts.push(Opt::DeleteAll),
-            "-id" => opts.push(Opt::Id(take(&mut it, "-id")?)),
-            "--no-grow" => no_grow = true,
-            "--no-sign" => no_sign = true,
-            s if s.starts_with('-') && s.len() > 1 => return Err(format!("unknown option: {s}")),
+            "-add_rpath" => Opt::Add(take(&mut it, &given)?),
+            "-prepend_rpath" => Opt::Prepend(take(&mut it, &given)?),
+            "-delete_rpath" => Opt::Delete(take(&mut it, &given)?),
+            "-delete_all_rpaths" => Opt::DeleteAll,
+            "-id" => Opt::Id(take(&mut it, &given)?),
+            "--no-grow" => {
+                no_grow = true;
+                continue;
+            }
+            "--no-sign" => {
+                no_sign = true;
+                continue;
+            }
+            s if s.starts_with('-') && s.len() > 1 => {
+                return Err(format!("unknown option: {given}"))
+            }
             _ => {
-                if input.is_some() {
-                    return Err("more than one input file specified".into());
+                if let Some(first) = &input {
+                    return Err(format!(
+                        "more than one input file specified ({given} and {})",
+                        first.display()
+                    ));
                 }
                 input = Some(PathBuf::from(a));
+                continue;
             }
+        };
+        if let Some(msg) = conflict(&opts, &opt) {
+            return Err(msg);
         }
+        opts.push(opt);
     }
     let input = input.ok_or_else(|| "no input file specified".to_string())?;
     if opts.is_empty() {
@@ -89,9 +217,11 @@ fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
     })
 }
 
+/// The edit set: every option matched against the input, rpath mistakes are errors.
 fn edits(opts: &[Opt]) -> EditSet {
     let mut e = EditSet {
         strict: true,
+        semantics: Semantics::Input,
         ..Default::default()
     };
     if opts.iter().any(|o| matches!(o, Opt::DeleteAll)) {

@@ -6,7 +6,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use shenzi_macho::{EditSet, Layout, Options, Output, Rewrite, RpathOp};
+use shenzi_macho::{EditSet, Layout, Options, Output, Rewrite, RpathOp, Semantics};
 
 use crate::fileio::{self, Change};
 use crate::patch::Request;
@@ -49,6 +49,7 @@ pub fn edits(req: &Request) -> Result<EditSet> {
         add_dylib: req.add_needed.iter().map(b).collect(),
         rpath,
         strict: false,
+        semantics: Semantics::Sequential,
     })
 }
 
@@ -65,7 +66,10 @@ pub fn options(file: &Path, no_grow: bool, no_sign: bool) -> Options {
 }
 
 /// Writes a Mach-O rewrite safely: the output must parse, carry valid signatures where it is
-/// signed, and hold the requested state (planning the same edits again changes nothing).
+/// signed, and hold the requested state: its dylib and rpath commands are the ones the edit
+/// produces from the input, and (sequential edits) planning the same edits again changes
+/// nothing. Edits matched against the input are not idempotent (`-change A B -change B C`), so
+/// they are not planned again.
 pub fn commit(
     input: fileio::Input,
     rewrite: &Rewrite,
@@ -74,6 +78,8 @@ pub fn commit(
     output: Option<&Path>,
 ) -> Result<()> {
     let dups_before = shenzi_macho::duplicate_rpaths(input.bytes()).unwrap_or_default();
+    let want =
+        shenzi_macho::expected_names(input.bytes(), edits).context("the input does not plan")?;
     let verify = |out: &[u8]| -> Result<()> {
         shenzi_macho::check(out, !opts.no_sign).context("output does not check out")?;
         for d in shenzi_macho::duplicate_rpaths(out)? {
@@ -84,6 +90,12 @@ pub fn commit(
                     d.0
                 );
             }
+        }
+        if shenzi_macho::names(out)? != want {
+            bail!("internal check failed: the output's dylib and rpath commands are not the edited ones");
+        }
+        if edits.semantics == Semantics::Input {
+            return Ok(());
         }
         let mut again = edits.clone();
         again.strict = false;

@@ -22,15 +22,21 @@ fn every_wheel_binary_edits_in_place_and_verifies() {
         let before = oracle_accepts(f);
         let (_d, p) = scratch(f);
         let mut args = vec!["install-name-tool".to_string()];
+        // Each option once (cctools refuses a second -id): slices of a fat file share names.
+        let mut seen = std::collections::BTreeSet::new();
         for s in &before {
             for d in s["dylibs"].as_array().unwrap() {
                 let n = d[1].as_str().unwrap();
                 // Same length, different bytes: always fits.
                 let new: String = n.chars().rev().collect();
-                args.extend(["-change".into(), n.into(), new]);
+                if seen.insert(n.to_string()) {
+                    args.extend(["-change".into(), n.into(), new]);
+                }
             }
             if let Some(id) = s["id"].as_str() {
-                args.extend(["-id".into(), id.chars().rev().collect()]);
+                if seen.insert("-id".to_string()) {
+                    args.extend(["-id".into(), id.chars().rev().collect()]);
+                }
             }
         }
         args.extend(["-add_rpath".into(), "@loader_path/w".into()]);

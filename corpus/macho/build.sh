@@ -9,6 +9,8 @@
 #   *-roomy.dylib                  -headerpad 0x1000: edits always fit
 #   *-libcxx*.dylib                C++: personality/LSDA unwind entries, static initialisers
 #   arm64-libfoo-unsigned.dylib    no code signature (shenzi must add one)
+#   *-obj.o                        object files (MH_OBJECT): relocations, data in code, linker
+#                                  optimisation hints (arm64); universal-obj.o holds both
 #   large-arm64.dylib              only with LARGE=1: a >= 100 MiB dylib for the benchmark
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -62,6 +64,11 @@ done
 $LIPO -create "arm64cf-libfoo.dylib" "x86_64-libfoo.dylib" -fat64 -output "universal64-libfoo.dylib" 2>/dev/null ||
     rm -f "universal64-libfoo.dylib"
 
+# Object files: growing them moves file offsets only (see macho/src/grow_object.rs).
+$CC -target arm64-apple-macos11 -O2 -c -o arm64-obj.o "$src/obj.c"
+$CC -target x86_64-apple-macos10.15 -O2 -c -o x86_64-obj.o "$src/obj.c"
+$LIPO -create arm64-obj.o x86_64-obj.o -output universal-obj.o
+
 if [ "${LARGE:-0}" = 1 ] && [ ! -f large-arm64.dylib ]; then
     # ~128 MiB of initialised data plus the usual code.
     python3 - "$out/large.c" <<'PY'
@@ -73,4 +80,4 @@ PY
     $CC -target arm64-apple-macos11 -fuse-ld=lld -shared -nostdlib -L"sdk-arm64" -lSystem.B \
         -I"$src" -o large-arm64.dylib "$out/large.c" -Wl,-install_name,@rpath/liblarge.dylib
 fi
-ls -1 "$out"/*.dylib "$out"/*-main
+ls -1 "$out"/*.dylib "$out"/*-main "$out"/*.o

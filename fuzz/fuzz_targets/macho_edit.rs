@@ -1,6 +1,7 @@
 //! An edit set derived from the input's first bytes applied to the rest (seeded with corpus
-//! builds and wheel binaries), including growth by shifting: never a panic; the output parses,
-//! its signatures verify, and it holds the requested state.
+//! builds, object files among them, and wheel binaries), sequential or matched against the
+//! input as install_name_tool does, including growth by shifting and object-file growth: never
+//! a panic; the output parses, its signatures verify, and it holds the requested state.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

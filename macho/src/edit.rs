@@ -3,6 +3,11 @@
 //! Edits work on an owned copy of the load commands; the layout step later decides whether the
 //! new list fits where the old one was. The order is fixed: install name, dylib renames, dylib
 //! removals, dylib additions, then the rpath operations in the order given.
+//!
+//! Two ways of matching ([`Semantics`]): `Sequential` (what `shenzi patch` documents) lets every
+//! operation see the result of the ones before it; `Input` (install_name_tool's) matches every
+//! operation against the input's load commands, so `-change A B -change B C` turns A into B and
+//! only a B the input already had into C.
 
 use crate::bytes::{cstr, Ctx};
 use crate::consts::*;
@@ -26,6 +31,26 @@ pub enum RpathOp {
     Prepend(Vec<u8>),
 }
 
+/// How the operations of an [`EditSet`] find the commands they act on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Semantics {
+    /// Each operation acts on the result of the ones before it.
+    #[default]
+    Sequential,
+    /// Each operation is matched against the input's load commands (cctools' install_name_tool):
+    ///
+    /// - a dependency takes the first `change` whose old name is its input name;
+    /// - `Delete` and `Change` each take the first input LC_RPATH with their path that no
+    ///   earlier operation took; `RemoveAll` (and `Set`, before adding its list) removes every
+    ///   input LC_RPATH;
+    /// - a path `Change`, `Add`, `Prepend` or `Set` produces is a duplicate when an input
+    ///   LC_RPATH that survives, or an rpath an earlier operation produced, has it: an error
+    ///   when `strict`, otherwise the produced command is dropped;
+    /// - `remove_dylib` matches input names; `add_dylib` skips names the result already has;
+    /// - `id` on an image that is not a dylib is ignored with a warning.
+    Input,
+}
+
 /// Every edit one call applies, in one pass, to every slice.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EditSet {
@@ -41,6 +66,7 @@ pub struct EditSet {
     /// cctools semantics: adding an rpath that exists, or deleting/renaming one that does not,
     /// is an error instead of a no-op.
     pub strict: bool,
+    pub semantics: Semantics,
 }
 
 impl EditSet {
@@ -112,21 +138,65 @@ fn show(s: &[u8]) -> String {
     String::from_utf8_lossy(s).into_owned()
 }
 
+/// The edited load commands of one image, and what the edit has to say about them.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub cmds: Vec<Cmd>,
+    pub warnings: Vec<String>,
+}
+
 /// Applies `edits` to the load commands of `m`.
-pub fn apply(m: &MachO, edits: &EditSet) -> Result<Vec<Cmd>> {
-    let ctx = m.ctx;
-    let arch = m.arch();
+pub fn apply(m: &MachO, edits: &EditSet) -> Result<Applied> {
     // Parse-time checks already guarantee well-formed dylib and rpath commands.
     m.dylibs()?;
     m.rpaths()?;
-    let mut cmds: Vec<Cmd> = m
-        .cmds
+    match edits.semantics {
+        Semantics::Sequential => Ok(Applied {
+            cmds: sequential(m, edits)?,
+            warnings: Vec::new(),
+        }),
+        Semantics::Input => against_input(m, edits),
+    }
+}
+
+fn owned(m: &MachO) -> Vec<Cmd> {
+    m.cmds
         .iter()
         .map(|c| Cmd {
             cmd: c.cmd,
             bytes: c.bytes.to_vec(),
         })
-        .collect();
+        .collect()
+}
+
+/// Library ordinals count dependency commands: removing the `k`-th (0-based) renumbers those
+/// after it, which breaks every symbol imported from them.
+fn check_removal(m: &MachO, k: usize, name: &[u8]) -> Result<()> {
+    if let Some(max) = crate::symbols::max_import_ordinal(m)? {
+        if max as usize > k {
+            return Err(Error::Unsupported(format!(
+                "cannot remove {} ({}): symbols are imported from it or from a library listed \
+                 after it, and removing it would renumber their library ordinals",
+                show(name),
+                m.arch()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Where a new dependency goes among commands of these kinds: after the last dependency.
+fn dependency_slot(kinds: &[u32]) -> usize {
+    kinds
+        .iter()
+        .rposition(|c| DEPENDENCY_CMDS.contains(c))
+        .map_or(kinds.len(), |i| i + 1)
+}
+
+fn sequential(m: &MachO, edits: &EditSet) -> Result<Vec<Cmd>> {
+    let ctx = m.ctx;
+    let arch = m.arch();
+    let mut cmds = owned(m);
 
     if let Some(id) = &edits.id {
         let i = cmds
@@ -165,16 +235,7 @@ pub fn apply(m: &MachO, edits: &EditSet) -> Result<Vec<Cmd>> {
         else {
             continue;
         };
-        // Library ordinals count dependency commands; removing one renumbers those after it.
-        if let Some(max) = crate::symbols::max_import_ordinal(m)? {
-            if max as usize > k {
-                return Err(Error::Unsupported(format!(
-                    "cannot remove {} ({arch}): symbols are imported from it or from a library \
-                     listed after it, and removing it would renumber their library ordinals",
-                    show(name)
-                )));
-            }
-        }
+        check_removal(m, k, name)?;
         cmds.remove(deps[k]);
     }
 
@@ -185,10 +246,8 @@ pub fn apply(m: &MachO, edits: &EditSet) -> Result<Vec<Cmd>> {
         if present {
             continue;
         }
-        let at = cmds
-            .iter()
-            .rposition(|c| DEPENDENCY_CMDS.contains(&c.cmd))
-            .map_or(cmds.len(), |i| i + 1);
+        let kinds: Vec<u32> = cmds.iter().map(|c| c.cmd).collect();
+        let at = dependency_slot(&kinds);
         cmds.insert(at, dylib_cmd(ctx, LC_LOAD_DYLIB, name, None));
     }
 
@@ -196,6 +255,203 @@ pub fn apply(m: &MachO, edits: &EditSet) -> Result<Vec<Cmd>> {
         apply_rpath(ctx, &arch, &mut cmds, op, edits.strict)?;
     }
     Ok(cmds)
+}
+
+/// One command of the result in [`Semantics::Input`] mode.
+struct Slot {
+    cmd: Cmd,
+    /// The name (dylib commands) or path (LC_RPATH) the command had in the input; None for a
+    /// command the edit adds.
+    input: Option<Vec<u8>>,
+    /// The current path of an LC_RPATH.
+    path: Option<Vec<u8>>,
+    /// An rpath operation has already matched this input LC_RPATH.
+    taken: bool,
+    /// The rpath operation (its index) that gave this LC_RPATH its path, by renaming or adding.
+    made_by: Option<usize>,
+}
+
+fn against_input(m: &MachO, edits: &EditSet) -> Result<Applied> {
+    let ctx = m.ctx;
+    let arch = m.arch();
+    let mut warnings = Vec::new();
+    let mut slots: Vec<Slot> = Vec::with_capacity(m.cmds.len());
+    for c in owned(m) {
+        let path = if c.cmd == LC_RPATH {
+            Some(rpath_of(ctx, &c.bytes)?)
+        } else {
+            None
+        };
+        let input = if DEPENDENCY_CMDS.contains(&c.cmd) || c.cmd == LC_ID_DYLIB {
+            c.path_of(ctx)
+        } else {
+            path.clone()
+        };
+        slots.push(Slot {
+            cmd: c,
+            input,
+            path,
+            taken: false,
+            made_by: None,
+        });
+    }
+    let is_dep = |s: &Slot| DEPENDENCY_CMDS.contains(&s.cmd.cmd);
+
+    if let Some(id) = &edits.id {
+        match slots.iter_mut().find(|s| s.cmd.cmd == LC_ID_DYLIB) {
+            Some(s) if m.header.filetype == MH_DYLIB => {
+                if s.input.as_deref() != Some(id.as_slice()) {
+                    s.cmd = dylib_cmd(ctx, LC_ID_DYLIB, id, Some(&s.cmd));
+                }
+            }
+            _ => warnings.push(format!(
+                "{arch}: not a dynamic library (no LC_ID_DYLIB): the install name {} is ignored",
+                show(id)
+            )),
+        }
+    }
+
+    for s in slots.iter_mut().filter(|s| is_dep(s)) {
+        let Some(name) = s.input.clone() else {
+            continue;
+        };
+        if let Some((_, new)) = edits.change.iter().find(|(old, _)| *old == name) {
+            if *new != name {
+                s.cmd = dylib_cmd(ctx, s.cmd.cmd, new, Some(&s.cmd));
+            }
+        }
+    }
+
+    for name in &edits.remove_dylib {
+        let deps: Vec<usize> = (0..slots.len()).filter(|&i| is_dep(&slots[i])).collect();
+        let Some(k) = deps
+            .iter()
+            .position(|&i| slots[i].input.as_deref() == Some(name.as_slice()))
+        else {
+            continue;
+        };
+        check_removal(m, k, name)?;
+        slots.remove(deps[k]);
+    }
+
+    for name in &edits.add_dylib {
+        let present = slots
+            .iter()
+            .any(|s| is_dep(s) && s.cmd.path_of(ctx).as_deref() == Some(name.as_slice()));
+        if present {
+            continue;
+        }
+        let kinds: Vec<u32> = slots.iter().map(|s| s.cmd.cmd).collect();
+        let at = dependency_slot(&kinds);
+        slots.insert(
+            at,
+            Slot {
+                cmd: dylib_cmd(ctx, LC_LOAD_DYLIB, name, None),
+                input: None,
+                path: None,
+                taken: false,
+                made_by: None,
+            },
+        );
+    }
+
+    let missing = |p: &[u8]| Error::RpathNotFound {
+        arch: arch.clone(),
+        path: show(p),
+    };
+    let new_rpath = |p: &[u8], i: usize| Slot {
+        cmd: rpath_cmd(ctx, p),
+        input: None,
+        path: Some(p.to_vec()),
+        taken: true,
+        made_by: Some(i),
+    };
+    // The first input LC_RPATH with this path no earlier operation took.
+    let untaken = |slots: &[Slot], p: &[u8]| {
+        slots.iter().position(|s| {
+            s.cmd.cmd == LC_RPATH
+                && !s.taken
+                && s.made_by.is_none()
+                && s.input.as_deref() == Some(p)
+        })
+    };
+    let from_input = |s: &Slot| s.cmd.cmd == LC_RPATH && s.input.is_some();
+    for (i, op) in edits.rpath.iter().enumerate() {
+        match op {
+            RpathOp::RemoveAll => slots.retain(|s| !from_input(s)),
+            RpathOp::Set(list) => {
+                slots.retain(|s| !from_input(s));
+                let mut seen: Vec<&[u8]> = Vec::new();
+                for p in list {
+                    if !seen.contains(&p.as_slice()) {
+                        seen.push(p);
+                        slots.push(new_rpath(p, i));
+                    }
+                }
+            }
+            RpathOp::Delete(p) => match untaken(&slots, p) {
+                Some(j) => {
+                    slots.remove(j);
+                }
+                None if edits.strict => return Err(missing(p)),
+                None => {}
+            },
+            RpathOp::Change(old, new) => match untaken(&slots, old) {
+                Some(j) => {
+                    let s = &mut slots[j];
+                    s.taken = true;
+                    if old != new {
+                        s.cmd = rpath_cmd(ctx, new);
+                        s.path = Some(new.clone());
+                        s.made_by = Some(i);
+                    }
+                }
+                None if edits.strict => return Err(missing(old)),
+                None => {}
+            },
+            RpathOp::Add(p) => slots.push(new_rpath(p, i)),
+            RpathOp::Prepend(p) => {
+                let at = slots
+                    .iter()
+                    .position(|s| s.cmd.cmd == LC_RPATH)
+                    .unwrap_or(slots.len());
+                slots.insert(at, new_rpath(p, i));
+            }
+        }
+    }
+
+    // A path an operation produced duplicates one that survives from the input or that an
+    // earlier operation produced: an error (strict) or the produced command is dropped.
+    for i in 0..edits.rpath.len() {
+        let mut j = 0;
+        while j < slots.len() {
+            if slots[j].made_by != Some(i) {
+                j += 1;
+                continue;
+            }
+            let clash = slots.iter().enumerate().any(|(t, o)| {
+                t != j
+                    && o.path.is_some()
+                    && o.path == slots[j].path
+                    && o.made_by.is_none_or(|k| k < i || (k == i && t < j))
+            });
+            if !clash {
+                j += 1;
+                continue;
+            }
+            if edits.strict {
+                return Err(Error::RpathDuplicate {
+                    arch: arch.clone(),
+                    path: show(slots[j].path.as_deref().unwrap_or_default()),
+                });
+            }
+            slots.remove(j);
+        }
+    }
+    Ok(Applied {
+        cmds: slots.into_iter().map(|s| s.cmd).collect(),
+        warnings,
+    })
 }
 
 fn apply_rpath(

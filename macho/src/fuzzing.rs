@@ -1,7 +1,7 @@
 //! Turns arbitrary bytes into an edit set, so fuzz targets and the regression tests that replay
 //! their findings decode inputs the same way.
 
-use crate::edit::{EditSet, RpathOp};
+use crate::edit::{EditSet, RpathOp, Semantics};
 use crate::layout::Options;
 
 const NAMES: [&[u8]; 5] = [
@@ -52,6 +52,10 @@ pub fn split_input(input: &[u8]) -> Option<(EditSet, Options, &[u8])> {
             vec![b's'; ctl[7] as usize],
         ]));
     }
+    // The top bit of the install-name length byte picks install_name_tool's matching.
+    if ctl[4] & 0x80 != 0 {
+        e.semantics = Semantics::Input;
+    }
     let opts = Options {
         no_grow: flags & 128 != 0,
         ..Options::default()
@@ -68,7 +72,8 @@ pub fn idempotent(e: &EditSet) -> bool {
 }
 
 /// The property the edit fuzz target checks: rewriting never panics; a rewritten file parses,
-/// its signatures verify, and (for idempotent edit sets) it already holds the requested state.
+/// its signatures verify, its dylib and rpath commands are what the edit produces, and (for
+/// idempotent sequential edit sets) planning the edit again finds nothing to do.
 pub fn check_edit(input: &[u8]) -> Result<(), String> {
     let Some((e, opts, data)) = split_input(input) else {
         return Ok(());
@@ -85,7 +90,13 @@ pub fn check_edit(input: &[u8]) -> Result<(), String> {
     let signed_ok = crate::check(data, true).is_ok();
     crate::check(&out, signed_ok && !opts.no_sign)
         .map_err(|err| format!("rewritten file fails its check: {err}"))?;
-    if !idempotent(&e) {
+    let want =
+        crate::expected_names(data, &e).map_err(|err| format!("no expected names: {err}"))?;
+    if crate::names(&out).map_err(|err| format!("output names: {err}"))? != want {
+        return Err("output's dylib and rpath commands are not what the edit produces".into());
+    }
+    // Matching against the input is not idempotent (`-change A B -change B C`).
+    if e.semantics == Semantics::Input || !idempotent(&e) {
         return Ok(());
     }
     let again =

@@ -117,7 +117,8 @@ pub fn rewrite_thin(
     let m = MachO::parse(data)?;
     let ctx = m.ctx;
     let arch = m.arch();
-    let mut cmds = edit::apply(&m, edits)?;
+    let applied = edit::apply(&m, edits)?;
+    let mut cmds = applied.cmds;
     let room = m.first_content_offset();
     let mut plan = SlicePlan {
         arch: arch.clone(),
@@ -127,7 +128,7 @@ pub fn rewrite_thin(
         signature: None,
         old_len: data.len() as u64,
         new_len: data.len() as u64,
-        warnings: Vec::new(),
+        warnings: applied.warnings,
     };
     let changed =
         cmds.len() != m.cmds.len() || cmds.iter().zip(&m.cmds).any(|(a, b)| a.bytes != b.bytes);
@@ -208,10 +209,17 @@ pub fn rewrite_thin(
                 room: room.saturating_sub(m.header_size()),
             });
         }
-        let delta = align_up(need - room, m.segment_alignment())
-            .ok_or_else(|| Error::Unsupported("shift overflows".into()))?;
-        plan.layout = Layout::Shift { delta };
-        image = Some(crate::shift::shift(&m, &mut cmds, delta)?.image);
+        if m.header.filetype == MH_OBJECT {
+            // No segment maps the file: only file offsets move.
+            let grown = crate::grow_object::grow(&m, &mut cmds, need)?;
+            plan.layout = Layout::Shift { delta: grown.delta };
+            image = Some(grown.image);
+        } else {
+            let delta = align_up(need - room, m.segment_alignment())
+                .ok_or_else(|| Error::Unsupported("shift overflows".into()))?;
+            plan.layout = Layout::Shift { delta };
+            image = Some(crate::shift::shift(&m, &mut cmds, delta)?.image);
+        }
     }
     let cur_len = image.as_ref().map_or(data.len(), |i| i.len()) as u64;
 

@@ -6,13 +6,15 @@
 //!
 //! Modules, one job each: `view` (parse a thin image), `fat` (universal headers), `edit` (the
 //! edit set → new load commands), `layout` (fit or shift, place the signature, produce bytes),
-//! `shift` (move everything after the load commands), `fixups` (dyld-info opcodes, chained
-//! fixups), `trie` (export trie), `unwind` (`__unwind_info`), `symbols` (nlist), `sign`
-//! (build and verify signatures), `summary` (what `--print` shows).
+//! `shift` (move everything after the load commands of a linked image), `grow_object` (the
+//! same for an object file, where only file offsets move), `fixups` (dyld-info opcodes,
+//! chained fixups), `trie` (export trie), `unwind` (`__unwind_info`), `symbols` (nlist),
+//! `sign` (build and verify signatures), `summary` (what `--print` shows).
 //!
 //! Known limits of growing (each refused with a clear error, never written wrongly): non-PIE
-//! executables, object files, classic relocations, threaded binds (old arm64e), chained
-//! formats other than 64, 64_OFFSET and arm64e, chained fixups inside the header segment.
+//! executables, classic relocations in linked images, threaded binds (old arm64e), chained
+//! formats other than 64, 64_OFFSET and arm64e, chained fixups inside the header segment,
+//! file types other than executables, dylibs, bundles and object files.
 //! LC_SEGMENT_SPLIT_INFO is moved but its content (used only by the shared-cache builder) is
 //! not rewritten.
 //!
@@ -33,6 +35,7 @@ mod fat;
 mod fixups;
 #[doc(hidden)]
 pub mod fuzzing;
+mod grow_object;
 mod layout;
 mod shift;
 pub mod sign;
@@ -42,7 +45,7 @@ mod trie;
 mod unwind;
 mod view;
 
-pub use edit::{EditSet, RpathOp};
+pub use edit::{EditSet, RpathOp, Semantics};
 pub use error::{Error, Result};
 pub use fat::{is_fat, Fat, FatArch};
 pub use layout::{Layout, Options, SliceOut, SlicePlan};
@@ -242,6 +245,50 @@ pub fn duplicate_rpaths(data: &[u8]) -> Result<Vec<(String, Vec<u8>)>> {
         }
     }
     Ok(out)
+}
+
+/// The commands an edit set decides, per slice and in order: (cmd, name) of every dylib
+/// command (dependencies and LC_ID_DYLIB) and (LC_RPATH, path) of every rpath.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Names(pub Vec<Vec<(u32, Vec<u8>)>>);
+
+fn names_of(ctx: bytes::Ctx, cmds: impl Iterator<Item = (u32, Vec<u8>)>) -> Vec<(u32, Vec<u8>)> {
+    cmds.filter_map(|(cmd, b)| {
+        let name = if cmd == consts::LC_RPATH {
+            view::rpath_of(ctx, &b).ok()?
+        } else if consts::DEPENDENCY_CMDS.contains(&cmd) || cmd == consts::LC_ID_DYLIB {
+            let off = ctx.u32(&b, 8, "dylib command").ok()? as usize;
+            bytes::cstr(&b, off).to_vec()
+        } else {
+            return None;
+        };
+        Some((cmd, name))
+    })
+    .collect()
+}
+
+/// The [`Names`] of a file.
+pub fn names(data: &[u8]) -> Result<Names> {
+    let mut out = Vec::new();
+    for (_, s) in slices(data)? {
+        let m = MachO::parse(s)?;
+        out.push(names_of(
+            m.ctx,
+            m.cmds.iter().map(|c| (c.cmd, c.bytes.to_vec())),
+        ));
+    }
+    Ok(Names(out))
+}
+
+/// The [`Names`] `edits` produce from `data`: what a rewrite must hold afterwards.
+pub fn expected_names(data: &[u8], edits: &EditSet) -> Result<Names> {
+    let mut out = Vec::new();
+    for (_, s) in slices(data)? {
+        let m = MachO::parse(s)?;
+        let cmds = edit::apply(&m, edits)?.cmds;
+        out.push(names_of(m.ctx, cmds.into_iter().map(|c| (c.cmd, c.bytes))));
+    }
+    Ok(Names(out))
 }
 
 /// Checks that `data` parses completely (every slice, its load commands, dylibs and rpaths) and,

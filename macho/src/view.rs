@@ -384,7 +384,8 @@ impl<'a> MachO<'a> {
         self.header_size() + u64::from(self.header.sizeofcmds)
     }
 
-    /// The lowest file offset holding section or segment data: load commands may grow up to here.
+    /// The lowest file offset holding data after the load commands (section or segment data,
+    /// relocations, linkedit tables, notes): load commands may grow up to here.
     pub fn first_content_offset(&self) -> u64 {
         let mut low = self.data.len() as u64;
         for seg in &self.segments {
@@ -397,6 +398,25 @@ impl<'a> MachO<'a> {
             for s in &seg.sections {
                 if s.has_file_data() {
                     low = low.min(u64::from(s.offset));
+                }
+                if s.nreloc > 0 && s.reloff > 0 {
+                    low = low.min(u64::from(s.reloff));
+                }
+            }
+        }
+        // Linked images keep these inside __LINKEDIT (counted above); an object file has them
+        // after its sections, or anywhere.
+        for (_, off, len) in self.linkedit_ranges().unwrap_or_default() {
+            if off > 0 && len > 0 {
+                low = low.min(off);
+            }
+        }
+        for lc in &self.cmds {
+            if lc.cmd == LC_NOTE {
+                let off = self.ctx.u64(lc.bytes, 24, "LC_NOTE").unwrap_or(0);
+                let len = self.ctx.u64(lc.bytes, 32, "LC_NOTE").unwrap_or(0);
+                if off > 0 && len > 0 {
+                    low = low.min(off);
                 }
             }
         }

@@ -244,3 +244,297 @@ fn hostile_headers_do_not_panic() {
     f[8 + 16..8 + 24].copy_from_slice(&u64::MAX.to_be_bytes());
     assert!(Fat::parse(&f).is_err());
 }
+
+/// Field offsets of a hand-built object file, to check where everything went.
+struct ObjLayout {
+    text: u32,
+    reloff: u32,
+    dic: u32,
+    note: u64,
+    symoff: u32,
+    stroff: u32,
+}
+
+/// A minimal MH_OBJECT: one unnamed segment with __text (16-byte aligned, two relocations) and a
+/// zero-fill __bss, LC_DATA_IN_CODE, LC_NOTE, LC_SYMTAB with two symbols. Nothing is padded:
+/// the section starts where the load commands end (rounded to its alignment).
+fn object(is64: bool, big: bool) -> (Vec<u8>, ObjLayout) {
+    let w32 = |v: u32| {
+        if big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let w64 = |v: u64| {
+        if big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let name = |s: &str| {
+        let mut b = [0u8; 16];
+        b[..s.len()].copy_from_slice(s.as_bytes());
+        b
+    };
+    let (hs, seg_hdr, sect) = if is64 {
+        (32u32, 72u32, 80u32)
+    } else {
+        (28, 56, 68)
+    };
+    let nl = if is64 { 16u32 } else { 12 };
+    let sizeofcmds = seg_hdr + 2 * sect + 16 + 40 + 24;
+    let text = (hs + sizeofcmds).div_ceil(16) * 16;
+    let text_size = 0x20u32;
+    let reloff = text + text_size;
+    let dic = reloff + 16;
+    let note = u64::from(dic + 8);
+    let symoff = dic + 16;
+    let stroff = symoff + 2 * nl;
+    let strtab = b"\0_a\0_b\0\0";
+    let end = stroff + strtab.len() as u32;
+    let mut out = Vec::new();
+    let magic: u32 = if is64 { 0xfeed_facf } else { 0xfeed_face };
+    let cpu = if big { 18u32 } else { 7 };
+    for v in [magic, cpu, 3, 1, 4, sizeofcmds, 0x2000] {
+        out.extend_from_slice(&w32(v));
+    }
+    if is64 {
+        out.extend_from_slice(&w32(0));
+    }
+    // Segment: vmaddr 0, vmsize 0x40, fileoff text, filesize up to the relocations.
+    let filesize = reloff - text;
+    if is64 {
+        out.extend_from_slice(&w32(0x19));
+        out.extend_from_slice(&w32(seg_hdr + 2 * sect));
+        out.extend_from_slice(&[0; 16]);
+        for v in [0u64, 0x40, u64::from(text), u64::from(filesize)] {
+            out.extend_from_slice(&w64(v));
+        }
+    } else {
+        out.extend_from_slice(&w32(0x1));
+        out.extend_from_slice(&w32(seg_hdr + 2 * sect));
+        out.extend_from_slice(&[0; 16]);
+        for v in [0u32, 0x40, text, filesize] {
+            out.extend_from_slice(&w32(v));
+        }
+    }
+    for v in [7u32, 7, 2, 0] {
+        out.extend_from_slice(&w32(v));
+    }
+    // (name, addr, size, offset, align, reloff, nreloc, flags)
+    for (sn, sg, addr, size, off, align, rel, nrel, flags) in [
+        (
+            "__text",
+            "__TEXT",
+            0u64,
+            u64::from(text_size),
+            text,
+            4u32,
+            reloff,
+            2u32,
+            0x8000_0400u32,
+        ),
+        ("__bss", "__DATA", 0x20, 0x20, 0, 3, 0, 0, 1),
+    ] {
+        out.extend_from_slice(&name(sn));
+        out.extend_from_slice(&name(sg));
+        if is64 {
+            out.extend_from_slice(&w64(addr));
+            out.extend_from_slice(&w64(size));
+        } else {
+            out.extend_from_slice(&w32(addr as u32));
+            out.extend_from_slice(&w32(size as u32));
+        }
+        for v in [off, align, rel, nrel, flags, 0, 0] {
+            out.extend_from_slice(&w32(v));
+        }
+        if is64 {
+            out.extend_from_slice(&w32(0));
+        }
+    }
+    // LC_DATA_IN_CODE, LC_NOTE, LC_SYMTAB.
+    for v in [0x29u32, 16, dic, 8] {
+        out.extend_from_slice(&w32(v));
+    }
+    out.extend_from_slice(&w32(0x31));
+    out.extend_from_slice(&w32(40));
+    out.extend_from_slice(&name("shenzi"));
+    out.extend_from_slice(&w64(note));
+    out.extend_from_slice(&w64(8));
+    for v in [0x2u32, 24, symoff, 2, stroff, strtab.len() as u32] {
+        out.extend_from_slice(&w32(v));
+    }
+    assert_eq!(out.len() as u32, hs + sizeofcmds);
+    out.resize(text as usize, 0);
+    out.extend((0..text_size).map(|i| i as u8 | 0x80));
+    // Two relocations (section-relative addresses 4 and 8).
+    for v in [4u32, 0x0d00_0001, 8, 0x0d00_0002] {
+        out.extend_from_slice(&w32(v));
+    }
+    out.extend_from_slice(&w32(0x10));
+    out.extend_from_slice(&[4, 0, 1, 0]);
+    out.extend_from_slice(b"notedata");
+    for (strx, value) in [(1u32, 0u64), (4, 0x10)] {
+        out.extend_from_slice(&w32(strx));
+        out.extend_from_slice(&[0x0f, 1]);
+        out.extend_from_slice(&[0, 0]);
+        if is64 {
+            out.extend_from_slice(&w64(value));
+        } else {
+            out.extend_from_slice(&w32(value as u32));
+        }
+    }
+    out.extend_from_slice(strtab);
+    assert_eq!(out.len() as u32, end);
+    (
+        out,
+        ObjLayout {
+            text,
+            reloff,
+            dic,
+            note,
+            symoff,
+            stroff,
+        },
+    )
+}
+
+/// Reads field `at` of the first load command with `cmd`.
+fn cmd_field(data: &[u8], big: bool, cmd: u32, at: usize, wide: bool) -> u64 {
+    let r32 = |o: usize| {
+        let b: [u8; 4] = data[o..o + 4].try_into().unwrap();
+        if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        }
+    };
+    let is64 = r32(0) == 0xfeed_facf;
+    let ncmds = r32(16);
+    let mut pos = if is64 { 32 } else { 28 };
+    for _ in 0..ncmds {
+        if r32(pos) == cmd {
+            if wide {
+                let b: [u8; 8] = data[pos + at..pos + at + 8].try_into().unwrap();
+                return if big {
+                    u64::from_be_bytes(b)
+                } else {
+                    u64::from_le_bytes(b)
+                };
+            }
+            return u64::from(r32(pos + at));
+        }
+        pos += r32(pos + 4) as usize;
+    }
+    panic!("no command {cmd:#x}");
+}
+
+#[test]
+fn object_files_grow_by_moving_file_offsets_only() {
+    for (is64, big) in [(true, false), (false, false), (false, true), (true, true)] {
+        let (data, l) = object(is64, big);
+        let long = vec![b'r'; 200];
+        let edits = EditSet {
+            rpath: vec![RpathOp::Add(long.clone())],
+            ..Default::default()
+        };
+        let r = rewrite(&data, &edits, &opts()).unwrap();
+        let Layout::Shift { delta } = r.slices[0].layout else {
+            panic!("expected growth: {:?}", r.slices[0]);
+        };
+        assert_eq!(delta % 16, 0, "the section keeps its 16-byte alignment");
+        assert!(
+            r.slices[0].signature.is_none(),
+            "object files are not signed"
+        );
+        let out = r.apply(&data);
+        check(&out, true).unwrap();
+        assert_eq!(out.len() as u64, data.len() as u64 + delta);
+        let d = delta as usize;
+        // Every byte after the load commands moved by Δ, unchanged.
+        assert_eq!(out[l.text as usize + d..], data[l.text as usize..]);
+        let (seg, sects) = if is64 { (0x19, 72) } else { (0x1, 56) };
+        let (off_at, rel_at) = if is64 {
+            (sects + 48, sects + 56)
+        } else {
+            (sects + 40, sects + 48)
+        };
+        let fo_at = if is64 { 40 } else { 32 };
+        assert_eq!(
+            cmd_field(&out, big, seg, fo_at, is64),
+            u64::from(l.text) + delta
+        );
+        assert_eq!(
+            cmd_field(&out, big, seg, off_at, false),
+            u64::from(l.text) + delta
+        );
+        assert_eq!(
+            cmd_field(&out, big, seg, rel_at, false),
+            u64::from(l.reloff) + delta
+        );
+        // The zero-fill section keeps offset 0; addresses do not move.
+        let sect2 = if is64 { sects + 80 } else { sects + 68 };
+        assert_eq!(
+            cmd_field(&out, big, seg, sect2 + if is64 { 48 } else { 40 }, false),
+            0
+        );
+        assert_eq!(cmd_field(&out, big, seg, 24, is64), 0, "vmaddr");
+        assert_eq!(
+            cmd_field(&out, big, 0x29, 8, false),
+            u64::from(l.dic) + delta
+        );
+        assert_eq!(cmd_field(&out, big, 0x31, 24, true), l.note + delta);
+        assert_eq!(
+            cmd_field(&out, big, 0x2, 8, false),
+            u64::from(l.symoff) + delta
+        );
+        assert_eq!(
+            cmd_field(&out, big, 0x2, 16, false),
+            u64::from(l.stroff) + delta
+        );
+        assert_eq!(
+            summarize(&out).unwrap()[0].rpaths,
+            vec![String::from_utf8(long.clone()).unwrap()]
+        );
+        // Deleting it again fits in place: nothing moves back.
+        let del = EditSet {
+            rpath: vec![RpathOp::Delete(long)],
+            ..Default::default()
+        };
+        let r2 = rewrite(&out, &del, &opts()).unwrap();
+        assert_eq!(r2.slices[0].layout, Layout::InPlace);
+        let back = r2.apply(&out);
+        assert_eq!(back[l.text as usize + d..], data[l.text as usize..]);
+    }
+}
+
+#[test]
+fn object_files_refuse_what_cannot_move() {
+    let grow = EditSet {
+        rpath: vec![RpathOp::Add(vec![b'r'; 200])],
+        ..Default::default()
+    };
+    // A section aligned beyond 2^15.
+    let (mut data, _) = object(true, false);
+    let align_at = 32 + 72 + 52;
+    data[align_at..align_at + 4].copy_from_slice(&20u32.to_le_bytes());
+    let e = rewrite(&data, &grow, &opts()).unwrap_err();
+    assert!(e.to_string().contains("aligned to 2^20"), "{e}");
+    // A segment that maps the header.
+    let (mut data, _) = object(true, false);
+    data[32 + 40..32 + 48].copy_from_slice(&0u64.to_le_bytes());
+    let e = rewrite(&data, &grow, &opts()).unwrap_err();
+    assert!(e.to_string().contains("maps its header"), "{e}");
+    // Relocations beyond the end of the file.
+    let (mut data, _) = object(true, false);
+    let rel_at = 32 + 72 + 56;
+    data[rel_at..rel_at + 4].copy_from_slice(&0xffff_0000u32.to_le_bytes());
+    assert!(rewrite(&data, &grow, &opts()).is_err());
+    // Cut anywhere: an error, never a panic.
+    let (data, _) = object(false, true);
+    for cut in 0..data.len() {
+        let _ = rewrite(&data[..cut], &grow, &opts());
+    }
+}

@@ -541,3 +541,45 @@ fn check_rebased_pointers(
         );
     }
 }
+
+/// `llvm-otool -l` without the file name line and without what llvm-install-name-tool decides
+/// on its own rather than by the options: the sizes that depend on the signature's identifier
+/// (it names the signature after the output file; cctools and shenzi keep the old identifier)
+/// and the placement of linkedit tables (its writer packs them again; an in-place edit leaves
+/// them where the linker put them).
+pub fn otool_l_without_name(file: &Path) -> String {
+    let text = llvm_accepts(file, None);
+    let mut out = Vec::new();
+    let mut block = String::new();
+    for l in text.lines().skip(1) {
+        let t = l.trim_start();
+        if t.starts_with("cmd ") {
+            block = t.to_string();
+        } else if t.starts_with("segname __LINKEDIT") {
+            block = "__LINKEDIT".into();
+        }
+        let layout = [
+            "symoff ",
+            "stroff ",
+            "indirectsymoff ",
+            "dataoff ",
+            "rebase_off ",
+            "bind_off ",
+            "weak_bind_off ",
+            "lazy_bind_off ",
+            "export_off ",
+        ];
+        if layout.iter().any(|k| t.starts_with(k)) {
+            out.push("(linkedit layout)".to_string());
+            continue;
+        }
+        let sized = (block == "cmd LC_CODE_SIGNATURE" && t.starts_with("datasize"))
+            || (block == "__LINKEDIT" && (t.starts_with("filesize") || t.starts_with("vmsize")));
+        out.push(if sized {
+            "(signature-dependent size)".to_string()
+        } else {
+            l.to_string()
+        });
+    }
+    out.join("\n")
+}
