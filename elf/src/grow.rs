@@ -801,6 +801,18 @@ fn headers(
         let sh_name = match memchr::memmem::find(names, &wanted) {
             Some(at) => at as u64,
             None => {
+                // A name that points past the table would read the new name.
+                if let Some(i) = shdrs
+                    .iter()
+                    .position(|s| u64::from(s.sh_name) >= names.len() as u64 && s.sh_name != 0)
+                {
+                    return Err(Error::Malformed {
+                        what: "section header",
+                        detail: format!(
+                            "the name of section {i} lies outside the section name table"
+                        ),
+                    });
+                }
                 let mut table = names.to_vec();
                 // Existing names keep their meaning: offset 0 stays the empty name, and a last
                 // name without its NUL is not extended by the new one.
