@@ -903,6 +903,11 @@ fn headers(
         ),
     ];
     // Tables found through program headers and dynamic tags too, unless they moved.
+    if !c.strings {
+        if let Some(d) = elf.dynstr {
+            used.push((d.offset, d.offset + d.size));
+        }
+    }
     for k in known_tables(elf, &elf.phdrs) {
         if !copies.iter().any(|m| k.0 >= m.0 && k.1 <= m.1) {
             used.push(k);

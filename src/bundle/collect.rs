@@ -54,7 +54,7 @@ fn canon(p: &str) -> Option<PathBuf> {
     if p.is_empty() {
         return None;
     }
-    std::fs::canonicalize(p).ok()
+    super::rootfs::canonicalize(p).ok()
 }
 
 /// `a/b` relative path as a `/`-joined string.

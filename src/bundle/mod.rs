@@ -14,26 +14,27 @@ mod collect;
 mod elfinfo;
 mod launcher;
 mod ldcache;
+mod linux;
 mod patch;
 mod place;
 mod plan;
 mod policy;
 mod report;
 mod resolve;
+pub mod rootfs;
 mod write;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use petgraph::visit::Dfs;
 
 use crate::fileio;
+use crate::observe::manifest::Platform;
 use crate::observe::{Manifest, Target};
-use plan::{Item, Plan, Source};
+use plan::{Item, Plan};
 use policy::Policy;
 
 /// Default mtime of bundled files when SOURCE_DATE_EPOCH is unset: 1980-01-01T00:00:00Z.
@@ -64,6 +65,24 @@ pub struct Args {
     /// Also write the folder as an archive (.tar.zst, .tar.gz or .tar).
     #[arg(long, value_name = "FILE")]
     pub archive: Option<PathBuf>,
+    /// With --manifest: read every absolute path of the recorded run under DIR (a copy of the
+    /// files it names, e.g. gathered on a Mac), as in a sysroot.
+    #[arg(long, value_name = "DIR", requires = "manifest")]
+    pub root: Option<PathBuf>,
+    /// macOS: fail if anything bundled needs a newer macOS than this (e.g. 11.0).
+    #[arg(long, value_name = "X.Y")]
+    pub min_macos: Option<String>,
+    /// macOS: keep only this architecture of fat (universal) files (arm64 or x86_64).
+    #[arg(long, value_name = "ARCH")]
+    pub arch: Option<String>,
+}
+
+/// What the native side of a platform found: minimum system versions the bundle needs
+/// (`glibc`, `macos`, …), the libraries it leaves to the host, warnings.
+pub struct Native {
+    pub floors: Vec<(String, String)>,
+    pub host_libraries: Vec<String>,
+    pub warnings: Vec<String>,
 }
 
 fn source_date_epoch() -> i64 {
@@ -109,10 +128,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
         // Refuse an archive path that cannot be written before building anything.
         fileio::dest(a)?;
     }
-    let manifest = match &args.manifest {
+    let mut manifest = match &args.manifest {
         Some(p) => Manifest::load(p)?,
         None => observe_for_bundle(&args.target)?,
     };
+    if let Some(root) = &args.root {
+        let root = std::fs::canonicalize(root)
+            .with_context(|| format!("--root {}: cannot open", root.display()))?;
+        if !root.is_dir() {
+            bail!("--root {}: not a directory", root.display());
+        }
+        rootfs::set(root);
+        manifest.map_paths(&rootfs::host_str);
+    }
     let policy = Policy {
         include: args.include.clone(),
         exclude: args.exclude.clone(),
@@ -130,141 +158,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
 
-    // Native side: roots are the interpreter, every bundled shared object, everything mapped.
-    let exe = PathBuf::from(&manifest.python.real_executable);
-    let mut roots = vec![resolve::Root {
-        path: exe.clone(),
-        executable: true,
-    }];
-    let mut extra: BTreeSet<PathBuf> = BTreeSet::new();
-    for it in plan.items.values() {
-        if let Source::File(p) = &it.source {
-            if collect::looks_shared(p) && elfinfo::is_elf_file(p) {
-                extra.insert(p.clone());
-            }
-        }
-    }
-    let mut mapped: HashMap<String, PathBuf> = HashMap::new();
-    let mut mapped_roots: Vec<PathBuf> = Vec::new();
-    for so in &manifest.shared_objects {
-        let p = Path::new(so);
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if so.ends_with(" (deleted)")
-            || !p.is_file()
-            || policy.is_host(&name)
-            || !elfinfo::is_elf_file(p)
-        {
-            continue;
-        }
-        if let Ok(info) = elfinfo::ElfInfo::read(p) {
-            if let Some(s) = info.soname {
-                if policy.is_host(&s) {
-                    continue;
-                }
-                mapped.entry(s).or_insert_with(|| p.to_path_buf());
-            }
-        }
-        mapped.entry(name).or_insert_with(|| p.to_path_buf());
-        mapped_roots.push(p.to_path_buf());
-        extra.insert(p.to_path_buf());
-    }
-    for d in &manifest.dlopen {
-        if let Some(p) = &d.path {
-            let p = Path::new(p);
-            if p.is_file() && !policy.is_host(&d.name) {
-                extra.insert(p.to_path_buf());
-            }
-        }
-    }
-    roots.extend(extra.into_iter().map(|path| resolve::Root {
-        path,
-        executable: false,
-    }));
-    let is_host = |n: &str| policy.is_host(n);
-    let mut resolver = resolve::Resolver::new(
-        manifest.env.get("LD_LIBRARY_PATH").map(|s| s.as_str()),
-        mapped,
-        &is_host,
-    );
-    let graph = resolver.closure(&roots)?;
-
-    // Missing libraries: fatal when something the run loaded needs them.
-    let mut loaded: HashSet<petgraph::graph::NodeIndex> = HashSet::new();
-    for p in std::iter::once(&exe).chain(mapped_roots.iter()) {
-        let Some(&start) = std::fs::canonicalize(p)
-            .ok()
-            .and_then(|r| graph.by_real.get(&r))
-        else {
-            continue;
-        };
-        let mut dfs = Dfs::new(&graph.g, start);
-        while let Some(n) = dfs.next(&graph.g) {
-            loaded.insert(n);
-        }
-    }
-    let mut fatal = Vec::new();
-    for m in &graph.missing {
-        let by_loaded = std::fs::canonicalize(&m.needed_by)
-            .ok()
-            .and_then(|r| graph.by_real.get(&r))
-            .is_some_and(|ix| loaded.contains(ix));
-        let text = format!(
-            "{}: not found (needed by {})",
-            m.name,
-            m.needed_by.display()
-        );
-        if by_loaded {
-            fatal.push(text);
-        } else {
-            warnings.push(format!(
-                "{text}; that object was not loaded in the observed run"
-            ));
-        }
-    }
-    if !fatal.is_empty() {
-        bail!("missing libraries:\n  {}", fatal.join("\n  "));
-    }
-    for (p, e) in &graph.unreadable {
-        warnings.push(format!("{}: not read as ELF ({e})", p.display()));
-    }
-
-    let placement = place::place(&graph, &mut plan, &places, &policy, &manifest)?;
-    patch::plan_edits(&graph, &placement, &mut plan);
-
-    // glibc floor of everything bundled.
-    let mut glibc = None;
-    let mut glibcxx = None;
-    let mut host: BTreeSet<String> = BTreeSet::new();
-    for ix in placement.dests.keys() {
-        let n = &graph.g[*ix];
-        glibc = glibc.max(n.info.glibc);
-        glibcxx = glibcxx.max(n.info.glibcxx);
-        host.extend(n.system_deps.iter().cloned());
-    }
-    if let (Some(limit), Some(need)) = (min_glibc, glibc) {
-        if need > limit {
-            let who: Vec<String> = placement
-                .dests
-                .iter()
-                .filter(|(ix, _)| graph.g[**ix].info.glibc > Some(limit))
-                .map(|(ix, _)| graph.g[*ix].real.display().to_string())
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .take(10)
-                .collect();
-            bail!(
-                "the bundle needs glibc {}.{} but --min-glibc is {}.{}; newest requirements from:\n  {}",
-                need.0,
-                need.1,
-                limit.0,
-                limit.1,
-                who.join("\n  ")
-            );
-        }
-    }
+    // Native side: the shared libraries the interpreter and the bundled code need.
+    let native = match manifest.platform {
+        Platform::Linux => linux::native(&manifest, &places, &policy, min_glibc, &mut plan)?,
+        Platform::Macos => bail!(
+            "{}: bundling a macOS observation is not supported by this shenzi",
+            args.manifest
+                .as_ref()
+                .map_or("the observed run".into(), |p| p.display().to_string())
+        ),
+    };
+    warnings.extend(native.warnings.iter().cloned());
 
     // Launchers.
     let python = places.exe_dest.clone();
@@ -328,13 +232,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let written = write::write(&plan, &tmp.path, mtime, &bar)?;
     bar.finish_and_clear();
-    let host: Vec<String> = host.into_iter().collect();
     let facts = report::Facts {
         python: &manifest.python.version,
         entry: &manifest.entry,
-        glibc,
-        glibcxx,
-        host_libraries: &host,
+        floors: &native.floors,
+        host_libraries: &native.host_libraries,
         warnings: &warnings,
     };
     let report_path = tmp.path.join("shenzi-manifest.json");

@@ -85,7 +85,7 @@ pub fn place(
     for it in plan.items.values() {
         if let Source::File(p) = &it.source {
             if looks_shared(p) || it.group == "python" {
-                if let Ok(r) = std::fs::canonicalize(p) {
+                if let Ok(r) = super::rootfs::canonicalize(p) {
                     by_real.entry(r).or_default().push(it.dest.clone());
                 }
             }
@@ -129,7 +129,9 @@ pub fn place(
         };
         let dest = match taken.get(&dest) {
             None => dest,
-            Some(other) if std::fs::canonicalize(other).ok().as_ref() == Some(&node.real) => dest,
+            Some(other) if super::rootfs::canonicalize(other).ok().as_ref() == Some(&node.real) => {
+                dest
+            }
             Some(other) if content_hash(other).ok() == content_hash(&node.real).ok() => dest,
             Some(_) => {
                 let h = content_hash(&node.real)?;
@@ -159,7 +161,7 @@ pub fn place(
             let inside = d
                 .path
                 .as_deref()
-                .and_then(|p| std::fs::canonicalize(p).ok())
+                .and_then(|p| super::rootfs::canonicalize(p).ok())
                 .and_then(|r| places.map(&r));
             if inside.is_none() {
                 plan.warnings.push(format!(
@@ -179,7 +181,7 @@ pub fn place(
             ));
             continue;
         };
-        let Some(ix) = std::fs::canonicalize(path)
+        let Some(ix) = super::rootfs::canonicalize(path)
             .ok()
             .and_then(|r| graph.by_real.get(&r).copied())
         else {
@@ -218,7 +220,7 @@ pub fn place(
         let Some(Some(file)) = manifest.modules.get(module) else {
             continue;
         };
-        if let Ok(r) = std::fs::canonicalize(file) {
+        if let Ok(r) = super::rootfs::canonicalize(file) {
             if let Some(ix) = graph.by_real.get(&r) {
                 for d in out.dests.get(ix).into_iter().flatten() {
                     out.dlopen_callers.insert(d.clone());

@@ -29,8 +29,9 @@ struct Report<'a> {
     version: u32,
     python: &'a str,
     entry: &'a crate::observe::manifest::Entry,
-    glibc_floor: Option<String>,
-    glibcxx_floor: Option<String>,
+    /// `glibc_floor`, `glibcxx_floor`, `macos_floor`: the newest system the bundle needs.
+    #[serde(flatten)]
+    floors: BTreeMap<String, &'a str>,
     host_libraries: &'a [String],
     warnings: &'a [String],
     files: Vec<FileEntry<'a>>,
@@ -39,8 +40,8 @@ struct Report<'a> {
 pub struct Facts<'a> {
     pub python: &'a str,
     pub entry: &'a crate::observe::manifest::Entry,
-    pub glibc: Option<(u32, u32)>,
-    pub glibcxx: Option<(u32, u32, u32)>,
+    /// (system, version): `glibc` 2.34, `macos` 11.0, …
+    pub floors: &'a [(String, String)],
     pub host_libraries: &'a [String],
     pub warnings: &'a [String],
 }
@@ -84,8 +85,11 @@ pub fn json(plan: &Plan, written: &Written, facts: &Facts) -> anyhow::Result<Str
         version: 1,
         python: facts.python,
         entry: facts.entry,
-        glibc_floor: glibc_text(facts.glibc),
-        glibcxx_floor: glibcxx_text(facts.glibcxx),
+        floors: facts
+            .floors
+            .iter()
+            .map(|(k, v)| (format!("{k}_floor"), v.as_str()))
+            .collect(),
         host_libraries: facts.host_libraries,
         warnings: facts.warnings,
         files,
@@ -150,12 +154,22 @@ pub fn summary(plan: &Plan, written: &Written, facts: &Facts, out: &str, secs: f
     for (g, (n, b)) in rows {
         s += &format!("  {g:<28} {n:>6} files {:>12}\n", human(b));
     }
+    let needs: Vec<String> = facts
+        .floors
+        .iter()
+        .map(|(k, v)| match k.as_str() {
+            "glibcxx" => format!("libstdc++ GLIBCXX >= {v}"),
+            "macos" => format!("macOS >= {v}"),
+            k => format!("{k} >= {v}"),
+        })
+        .collect();
     s += &format!(
-        "  requires glibc >= {}{}\n",
-        glibc_text(facts.glibc).unwrap_or_else(|| "(any)".into()),
-        glibcxx_text(facts.glibcxx)
-            .map(|v| format!(", libstdc++ GLIBCXX >= {v}"))
-            .unwrap_or_default()
+        "  requires {}\n",
+        if needs.is_empty() {
+            "no particular system version".to_string()
+        } else {
+            needs.join(", ")
+        }
     );
     for w in facts.warnings {
         s += &format!("  warning: {w}\n");

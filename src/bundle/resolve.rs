@@ -269,7 +269,7 @@ impl<'a> Resolver<'a> {
                     });
                     continue;
                 };
-                let known = std::fs::canonicalize(&found)
+                let known = super::rootfs::canonicalize(&found)
                     .ok()
                     .and_then(|r| graph.by_real.get(&r).copied());
                 let dep = match known {
@@ -290,7 +290,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn add_node(&mut self, graph: &mut Graph, path: &Path, executable: bool) -> Option<NodeIndex> {
-        let real = match std::fs::canonicalize(path) {
+        let real = match super::rootfs::canonicalize(path) {
             Ok(r) => r,
             Err(e) => {
                 graph.unreadable.push((path.to_path_buf(), e.to_string()));

@@ -150,6 +150,15 @@ pub fn observe(target: &Target) -> Result<(Manifest, Option<i32>)> {
 
 /// Whether process `pid` still runs (a zombie has finished).
 pub(crate) fn alive(pid: u32) -> bool {
+    if !Path::new("/proc/self/stat").exists() {
+        // No procfs (macOS): signal 0 only checks that the process exists.
+        let Ok(pid) = i32::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: kill with signal 0 sends nothing.
+        return unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    }
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => stat
             .rsplit_once(')')

@@ -4,8 +4,9 @@
 # directory first on PYTHONPATH, so it runs in the observed process and in every Python child it
 # starts (multiprocessing spawn/forkserver children, subprocesses of sys.executable). It chains to
 # any real sitecustomize, then at exit writes `$SHENZI_OBSERVE_DIR/<pid>.json` with the
-# interpreter's facts, every module with its file, every mapped shared object and every library
-# loaded by name through ctypes or cffi. `shenzi observe` merges these records into the manifest.
+# interpreter's facts, every module with its file, every loaded shared object (Linux:
+# /proc/self/maps; macOS: the dyld image list) and every library loaded by name through ctypes
+# or cffi. `shenzi observe` merges these records into the manifest.
 # Written for Python 3.6+ and the standard library only.
 
 import atexit
@@ -38,8 +39,61 @@ def _chain_sitecustomize():
             sys.modules["sitecustomize"] = me
 
 
+_DARWIN = sys.platform == "darwin"
+
+
+def _dyld():
+    """libSystem's dyld image functions (macOS)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None)
+    count = libc._dyld_image_count
+    count.restype = ctypes.c_uint32
+    name = libc._dyld_get_image_name
+    name.restype = ctypes.c_char_p
+    name.argtypes = [ctypes.c_uint32]
+    return libc, count, name
+
+
+def _dyld_images():
+    """Paths of every image dyld has loaded, the process's own first (dyld reports real paths)."""
+    try:
+        _, count, name = _dyld()
+        return [os.fsdecode(name(i)) for i in range(count()) if name(i)]
+    except Exception:
+        return []
+
+
+def _handle_path_darwin(handle):
+    """The image a dlopen handle refers to: the one whose RTLD_NOLOAD handle is the same."""
+    import ctypes
+
+    try:
+        libc, count, name = _dyld()
+        dlopen = libc.dlopen
+        dlopen.restype = ctypes.c_void_p
+        dlopen.argtypes = [ctypes.c_char_p, ctypes.c_int]
+        dlclose = libc.dlclose
+        dlclose.argtypes = [ctypes.c_void_p]
+        want = ctypes.c_void_p(handle).value
+        for i in range(count()):
+            n = name(i)
+            if not n:
+                continue
+            h = dlopen(n, os.RTLD_NOLOAD | os.RTLD_LAZY)
+            if h:
+                dlclose(h)
+                if h == want:
+                    return os.fsdecode(n)
+    except Exception:
+        pass
+    return None
+
+
 def _handle_path(handle):
-    """The file a dlopen handle refers to, through dlinfo(RTLD_DI_LINKMAP)."""
+    """The file a dlopen handle refers to, through dlinfo(RTLD_DI_LINKMAP) (dyld on macOS)."""
+    if _DARWIN:
+        return _handle_path_darwin(handle)
     import ctypes
 
     class LinkMap(ctypes.Structure):
@@ -138,6 +192,57 @@ class _Finder:
         return None
 
 
+def _loaded():
+    """Every loaded shared object."""
+    if _DARWIN:
+        return sorted(set(_dyld_images()))
+    return _maps()
+
+
+_CPU = {7: "i386", 0x1000007: "x86_64", 12: "arm", 0x100000C: "arm64", 0x200000C: "arm64_32"}
+
+
+def _archs(path):
+    """Architectures of a Mach-O file: one for a thin file, one per slice for a fat one."""
+    import struct
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+            magic = struct.unpack(">I", head[:4])[0]
+            if magic in (0xCAFEBABE, 0xCAFEBABF):
+                n = struct.unpack(">I", head[4:8])[0]
+                size = 32 if magic == 0xCAFEBABF else 20
+                table = f.read(n * size)
+                cpus = [struct.unpack(">I", table[i * size:i * size + 4])[0] for i in range(n)]
+            elif magic in (0xCEFAEDFE, 0xCFFAEDFE):
+                cpus = [struct.unpack("<I", head[4:8])[0]]
+            elif magic in (0xFEEDFACE, 0xFEEDFACF):
+                cpus = [struct.unpack(">I", head[4:8])[0]]
+            else:
+                return []
+        return [_CPU.get(c, "cputype %#x" % c) for c in cpus]
+    except Exception:
+        return []
+
+
+def _mac_facts():
+    if not _DARWIN:
+        return None
+    import platform
+    import sysconfig
+
+    images = _dyld_images()
+    main_image = images[0] if images else None
+    return {
+        "version": platform.mac_ver()[0],
+        "framework": getattr(sys, "_framework", None) or None,
+        "framework_prefix": sysconfig.get_config_var("PYTHONFRAMEWORKPREFIX") or None,
+        "main_image": main_image,
+        "interpreter_archs": _archs(main_image) if main_image else [],
+    }
+
+
 def _maps():
     out = []
     try:
@@ -183,7 +288,7 @@ def _write_record():
     for name, mod in list(sys.modules.items()):
         f = getattr(mod, "__file__", None)
         modules[name] = os.path.abspath(f) if isinstance(f, str) else None
-    maps = _maps()
+    maps = _loaded()
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
     import json
@@ -194,7 +299,7 @@ def _write_record():
             try:
                 import ctypes
 
-                h = ctypes.CDLL(d["name"], mode=4 | 1)  # RTLD_NOLOAD | RTLD_LAZY
+                h = ctypes.CDLL(d["name"], mode=os.RTLD_NOLOAD | os.RTLD_LAZY)
                 d["path"] = _handle_path(h._handle)
             except Exception:
                 pass
@@ -209,7 +314,9 @@ def _write_record():
         pass
     paths = sysconfig.get_paths()
     env = {}
-    for k in ("LD_LIBRARY_PATH", "LD_PRELOAD", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PATH"):
+    for k in ("LD_LIBRARY_PATH", "LD_PRELOAD", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PATH",
+              "DYLD_LIBRARY_PATH", "DYLD_FALLBACK_LIBRARY_PATH", "DYLD_FRAMEWORK_PATH",
+              "DYLD_FALLBACK_FRAMEWORK_PATH", "DYLD_INSERT_LIBRARIES"):
         v = os.environ.get(k)
         if v is not None:
             if k == "PYTHONPATH":
@@ -220,6 +327,9 @@ def _write_record():
         "ppid": os.getppid(),
         "argv": list(sys.argv),
         "cwd": _CWD,
+        "platform": "macos" if _DARWIN else "linux",
+        "machine": _machine(),
+        "macos": _mac_facts(),
         "main_module": getattr(spec, "name", None),
         "main_file": os.path.abspath(main.__file__) if isinstance(getattr(main, "__file__", None), str) else None,
         "python": {
@@ -255,6 +365,13 @@ def _write_record():
     with open(tmp, "w") as f:
         json.dump(rec, f)
     os.replace(tmp, path)
+
+
+def _machine():
+    try:
+        return os.uname().machine
+    except Exception:
+        return None
 
 
 def _maybe_dump():
