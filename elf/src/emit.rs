@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use crate::consts::*;
 use crate::edit::{Entry, Target, Val};
 use crate::error::{Error, Result};
+use crate::grow::TABLE_TAGS;
 use crate::layout::{Layout, Strings, What};
 use crate::output::{Plan, Rewrite, Writes};
 use crate::view::Elf;
@@ -184,7 +185,7 @@ fn dynamic_bytes(elf: &Elf, t: &Target, lay: &Layout, slots: u64, table_vaddr: u
     let fix = |tag: u64, v: u64| match tag {
         DT_STRTAB => lay.dynstr_vaddr,
         DT_STRSZ => lay.dynstr_size,
-        DT_SYMTAB | DT_HASH | DT_GNU_HASH | DT_VERSYM | DT_VERNEED | DT_VERDEF => lay.move_vaddr(v),
+        t if TABLE_TAGS.iter().any(|&(tag, _)| tag == t) => lay.move_vaddr(v),
         _ => v,
     };
     let mut b = Vec::new();

@@ -76,18 +76,23 @@ fn movable(elf: &Elf, shdrs: &[Shdr], i: usize) -> bool {
         SHT_NOTE => true,
         // Found through PT_MIPS_REGINFO / PT_MIPS_ABIFLAGS, which follow them.
         SHT_MIPS_REGINFO | SHT_MIPS_ABIFLAGS => elf.ehdr.e_machine == EM_MIPS,
-        SHT_HASH => tag_is(DT_HASH),
-        SHT_GNU_HASH => tag_is(DT_GNU_HASH),
-        SHT_DYNSYM => tag_is(DT_SYMTAB),
-        SHT_GNU_VERSYM => tag_is(DT_VERSYM),
-        SHT_GNU_VERNEED => tag_is(DT_VERNEED),
-        SHT_GNU_VERDEF => tag_is(DT_VERDEF),
         SHT_STRTAB => elf.dynstr.and_then(|d| d.section) == Some(i),
         SHT_DYNAMIC => elf.dynamic.as_ref().and_then(|d| d.section) == Some(i),
         SHT_PROGBITS => interp_section(elf) == Some(i),
-        _ => false,
+        ty => TABLE_TAGS.iter().any(|&(tag, t)| t == ty && tag_is(tag)),
     }
 }
+
+/// Dynamic tags that give a table's address, with the section type of the table; when the
+/// table moves, emit moves the tag.
+pub(crate) const TABLE_TAGS: [(u64, u32); 6] = [
+    (DT_HASH, SHT_HASH),
+    (DT_GNU_HASH, SHT_GNU_HASH),
+    (DT_SYMTAB, SHT_DYNSYM),
+    (DT_VERSYM, SHT_GNU_VERSYM),
+    (DT_VERNEED, SHT_GNU_VERNEED),
+    (DT_VERDEF, SHT_GNU_VERDEF),
+];
 
 fn interp_section(elf: &Elf) -> Option<usize> {
     let p = elf.phdrs[elf.find_phdr(PT_INTERP)?];
@@ -398,6 +403,43 @@ fn choose_with(
     })
 }
 
+/// A block moves as one piece, so its sections must keep in memory the spacing they have in the
+/// file, and a dynamic tag whose table address falls inside the block must name one of them:
+/// otherwise moving the block would point the tag at bytes that are not its table.
+fn check_block_addresses(elf: &Elf, base: &Base, members: &[usize]) -> Result<()> {
+    let first = base.shdrs[members[0]];
+    let delta = first.sh_addr.wrapping_sub(first.sh_offset);
+    let mut end = first.sh_addr;
+    for &i in members {
+        let s = base.shdrs[i];
+        if s.sh_addr.wrapping_sub(s.sh_offset) != delta {
+            return Err(Error::Malformed {
+                what: "section header",
+                detail: format!(
+                    "{} and {} share a segment but not its spacing in memory",
+                    name(elf, members[0]),
+                    name(elf, i)
+                ),
+            });
+        }
+        end = end.max(s.sh_addr.saturating_add(s.sh_size));
+    }
+    for (tag, ty) in TABLE_TAGS {
+        let Some(v) = elf.dyn_val(tag) else { continue };
+        let names_member = |i: usize| base.shdrs[i].sh_addr == v && base.shdrs[i].sh_type == ty;
+        if v >= first.sh_addr && v < end && !members.iter().any(|&i| names_member(i)) {
+            return Err(Error::Malformed {
+                what: "dynamic section",
+                detail: format!(
+                    "tag {tag:#x} names {v:#x}, inside {} but not the start of its table",
+                    name(elf, members[0])
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Blocks of the segment, in order, before they have offsets.
 fn items(elf: &Elf, t: &Target, base: &Base, c: &Choice) -> Result<Vec<(Item, u64)>> {
     let ctx = elf.ctx;
@@ -450,6 +492,7 @@ fn items(elf: &Elf, t: &Target, base: &Base, c: &Choice) -> Result<Vec<(Item, u6
                 detail: format!("alignment {align:#x} of {}", name(elf, members[0])),
             });
         }
+        check_block_addresses(elf, base, &members)?;
         items.push((
             Item {
                 what: What::Sections(members),
