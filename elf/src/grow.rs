@@ -19,7 +19,8 @@ use crate::error::{Error, Result};
 use crate::headers::{Phdr, Shdr};
 use crate::layout::{DynamicAt, Item, Layout, Segment, Strings, What};
 use crate::plan::{
-    align_up, base_headers, name, overlaps, Base, Options, StringNeeds, SPARE_DYN_SLOTS,
+    align_up, base_headers, interp_room, name, overlaps, Base, Options, StringNeeds,
+    SPARE_DYN_SLOTS,
 };
 use crate::strtab;
 use crate::view::Elf;
@@ -686,9 +687,7 @@ fn headers(
     let interp_phdr = elf.find_phdr(PT_INTERP);
     let interp = match place_of(What::Interp) {
         Some((o, _, l)) => Some((o, l)),
-        None if t.interpreter.is_some() => {
-            interp_phdr.map(|p| (elf.phdrs[p].p_offset, elf.phdrs[p].p_filesz))
-        }
+        None if t.interpreter.is_some() => interp_room(elf),
         None => None,
     };
     let mut phoff = elf.ehdr.e_phoff;

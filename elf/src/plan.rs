@@ -44,6 +44,30 @@ pub(crate) fn name(elf: &Elf, i: usize) -> String {
     }
 }
 
+/// Where the interpreter string may be rewritten in place: PT_INTERP's bytes, up to the first
+/// other section or table that starts inside them (none when one covers its start; inputs may
+/// overlap their structures, and a longer string must not run into them).
+pub(crate) fn interp_room(elf: &Elf) -> Option<(u64, u64)> {
+    let p = elf.phdrs[elf.find_phdr(PT_INTERP)?];
+    let (start, mut end) = (p.p_offset, p.file_end());
+    let is_interp = |s: &Shdr| s.sh_offset == start && s.sh_type == SHT_PROGBITS;
+    let others = elf
+        .shdrs
+        .iter()
+        .filter(|s| s.has_file_data() && !is_interp(s))
+        .map(|s| (s.sh_offset, s.sh_offset.saturating_add(s.sh_size)))
+        .chain(elf.dynamic_table_ranges());
+    for (a, b) in others {
+        if a <= start && b > start {
+            return Some((start, 0));
+        }
+        if a > start && a < end {
+            end = a;
+        }
+    }
+    Some((start, end - start))
+}
+
 pub(crate) fn overlaps(a: (u64, u64), b: (u64, u64)) -> bool {
     a.0 < b.1 && b.0 < a.1
 }
@@ -212,9 +236,8 @@ pub fn plan(
     let placed = strings.in_place(elf);
     let capacity = elf.dynamic.as_ref().map_or(0, |d| d.capacity);
     let dyn_fits = !dyn_changed || (t.entries.len() as u64) < capacity;
-    let interp_phdr = elf.find_phdr(PT_INTERP);
-    let interp_fits = match (&t.interpreter, interp_phdr) {
-        (Some(i), Some(p)) => (i.len() as u64) < elf.phdrs[p].p_filesz,
+    let interp_fits = match (&t.interpreter, interp_room(elf)) {
+        (Some(i), Some((_, room))) => (i.len() as u64) < room,
         _ => true,
     };
     let layout = match placed {
@@ -240,7 +263,7 @@ pub fn plan(
                 why.push(format!(
                     "the interpreter needs {} bytes and PT_INTERP holds {}",
                     t.interpreter.as_ref().map_or(0, |i| i.len() + 1),
-                    interp_phdr.map_or(0, |p| elf.phdrs[p].p_filesz)
+                    interp_room(elf).map_or(0, |(_, room)| room)
                 ));
             }
             if t.cache.add.is_some() {
@@ -362,10 +385,7 @@ fn in_place(elf: &Elf, t: &Target, placed: strtab::InPlace, dyn_changed: bool) -
         }),
         _ => None,
     };
-    let interp = match (&t.interpreter, elf.find_phdr(PT_INTERP)) {
-        (Some(_), Some(p)) => Some((elf.phdrs[p].p_offset, elf.phdrs[p].p_filesz)),
-        _ => None,
-    };
+    let interp = t.interpreter.as_ref().and_then(|_| interp_room(elf));
     Ok(Layout {
         old_len,
         new_len: old_len,
