@@ -37,7 +37,7 @@ enum Command {
     /// Run a Python application once and record what it loaded.
     Observe(crate::observe::Args),
     /// Turn a Python application into a relocatable folder that runs without Python installed.
-    Bundle(crate::bundle::Args),
+    Bundle(Box<crate::bundle::Args>),
 }
 
 pub fn main(args: Vec<OsString>) -> ExitCode {
@@ -48,7 +48,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         Command::InstallNameTool { args } => return crate::install_name_tool::main(args),
         Command::Codesign(a) => crate::codesign::run(a),
         Command::Observe(a) => crate::observe::run(a),
-        Command::Bundle(a) => crate::bundle::run(a),
+        Command::Bundle(a) => crate::bundle::run(*a),
     };
     match result {
         Ok(code) => code,

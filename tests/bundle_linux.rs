@@ -467,6 +467,61 @@ fn module_entry_runs_moved_with_environment_hidden() {
 }
 
 #[test]
+fn plain_console_and_gui_scripts_of_a_bundled_distribution_run_hidden() {
+    let py = need!(venv_python(), "the bundle venv (corpus/bundle/setup.sh)");
+    need!(can_unshare(), "unshare -m (root)");
+    let venv_bin = py.parent().unwrap().to_path_buf();
+    need!(
+        venv_bin.join("shenzi-plain").is_file().then_some(()),
+        "shenzi_scripts in the bundle venv (corpus/bundle/setup.sh)"
+    );
+    let work = scratch("scripts");
+    let app = corpus().join("scripts/app.py");
+    let py_s = py.to_string_lossy().into_owned();
+    let bundle = bundle_and_move(
+        &work,
+        &["--python", &py_s, &app.to_string_lossy()],
+        &[],
+        &work,
+    );
+    let mut hide = interpreter_dirs(&py);
+    hide.push(corpus());
+    let args = ["a", "b c"];
+    for name in [
+        "shenzi-plain",
+        "shenzi-shell",
+        "shenzi-console",
+        "shenzi-gui",
+    ] {
+        let original = Command::new(venv_bin.join(name))
+            .args(args)
+            .output()
+            .unwrap();
+        check_ok(&format!("original {name}"), &original);
+        // Through a symlink elsewhere, as when linked onto PATH.
+        let link = work.join("bin").join(name);
+        std::os::unix::fs::symlink(bundle.join("bin").join(name), &link).unwrap();
+        let run = run_hidden(&hide, &link, &args, &work);
+        check_ok(&format!("bundled {name}"), &run);
+        let (want, got) = (text(&original.stdout), text(&run.stdout));
+        match want.split_once("executable ") {
+            // The plain script prints its interpreter: the bundled one, not the venv's.
+            Some((head, _)) => {
+                let (got_head, exe) = got.split_once("executable ").unwrap();
+                assert_eq!(got_head, head, "{name}");
+                let exe = std::fs::canonicalize(exe.trim()).unwrap();
+                assert!(
+                    exe.starts_with(&bundle),
+                    "{name} ran with {}",
+                    exe.display()
+                );
+            }
+            None => assert_eq!(got, want, "{name}"),
+        }
+    }
+}
+
+#[test]
 fn missing_dependency_is_reported_with_the_library_that_needed_it() {
     let py = need!(system_python(), "python3");
     let work = scratch("missing");

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Prepares what the bundle tests and benchmark need, idempotently (run as root on Debian 12):
-#   target/bundle-venv   a venv with numpy, pillow, lxml and cryptography from PyPI
+#   target/bundle-venv   a venv with numpy, pillow, lxml and cryptography from PyPI, and
+#                        shenzi_scripts (corpus/bundle/scripts: plain, console and GUI scripts)
 #   target/bundle-tools  a separate venv with pyinstaller (benchmark peer only)
 # and the Debian packages used by the tests (gcc for the ctypes test library, util-linux for
 # unshare, time for peak RSS, zstd to check archives, bc for the benchmark).
@@ -23,6 +24,13 @@ if ! "$venv/bin/python" -c 'import numpy, PIL, lxml, cryptography' 2>/dev/null; 
     "$py" -m venv "$venv"
     "$venv/bin/python" -m pip install -q --disable-pip-version-check --only-binary=:all: \
         numpy pillow lxml cryptography
+fi
+# A distribution with a plain script, a console script and a GUI script (built here).
+if ! "$venv/bin/python" -c 'import shenzi_scripts' 2>/dev/null; then
+    wheels="$root/target/corpus-wheels"
+    mkdir -p "$wheels"
+    whl=$("$venv/bin/python" "$root/corpus/bundle/scripts/make_wheel.py" "$wheels")
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-index "$whl"
 fi
 
 tools="$root/target/bundle-tools"

@@ -138,6 +138,13 @@ impl Places {
         })
     }
 
+    /// Where the standard library goes.
+    pub fn stdlib_dest(&self) -> String {
+        self.map(&self.stdlib)
+            .filter(|d| d.starts_with("python/"))
+            .unwrap_or_else(|| format!("python/lib/python{}", self.short_version))
+    }
+
     /// Where a file of the original installation goes, if it belongs to a mapped tree.
     pub fn map(&self, src: &Path) -> Option<String> {
         for s in &self.site_dirs {
@@ -297,10 +304,7 @@ pub fn collect(m: &Manifest, places: &Places) -> Result<Collected> {
     ));
 
     // Standard library (with lib-dynload), as under the original prefix.
-    let stdlib_dest = places
-        .map(&places.stdlib)
-        .filter(|d| d.starts_with("python/"))
-        .unwrap_or_else(|| format!("python/lib/python{}", places.short_version));
+    let stdlib_dest = places.stdlib_dest();
     let mut skip: Vec<&str> = STDLIB_SKIP.to_vec();
     skip.push("config-");
     walk_into(
@@ -489,7 +493,8 @@ pub fn collect(m: &Manifest, places: &Places) -> Result<Collected> {
     })
 }
 
-/// Console scripts (`[console_scripts]` of entry_points.txt) of the bundled distributions.
+/// Entry-point commands (`[console_scripts]` and `[gui_scripts]` of entry_points.txt) of the
+/// bundled distributions: name → (module, attribute, distribution).
 pub fn console_scripts(dists: &[Dist]) -> BTreeMap<String, (String, String, String)> {
     let mut out = BTreeMap::new();
     for d in dists {
@@ -499,7 +504,7 @@ pub fn console_scripts(dists: &[Dist]) -> BTreeMap<String, (String, String, Stri
         for line in text.lines() {
             let line = line.trim();
             if line.starts_with('[') {
-                in_section = line == "[console_scripts]";
+                in_section = line == "[console_scripts]" || line == "[gui_scripts]";
                 continue;
             }
             if !in_section || line.is_empty() || line.starts_with('#') {
@@ -523,6 +528,85 @@ pub fn console_scripts(dists: &[Dist]) -> BTreeMap<String, (String, String, Stri
         }
     }
     out
+}
+
+/// A plain script a distribution installed (a file of its wheel's `.data/scripts`, listed in
+/// RECORD as a path into the environment's `bin/`).
+pub struct Script {
+    pub name: String,
+    pub source: PathBuf,
+    pub dist: String,
+    /// Its first line names a Python interpreter (`#!python`, rewritten by the installer).
+    pub python: bool,
+}
+
+/// The plain scripts of the bundled distributions, other than entry-point commands (which are
+/// written anew).
+pub fn plain_scripts(dists: &[Dist]) -> Vec<Script> {
+    let commands = console_scripts(dists);
+    let mut out: BTreeMap<String, Script> = BTreeMap::new();
+    for d in dists {
+        let record =
+            std::fs::read_to_string(d.site.join(&d.dist_info).join("RECORD")).unwrap_or_default();
+        for line in record.lines() {
+            // Paths are the first CSV field; the installer quotes them only when they hold a
+            // comma, which no script name of interest does.
+            let rel = line.split(',').next().unwrap_or("").trim();
+            if !rel.starts_with("../") {
+                continue;
+            }
+            let path = lexical(&d.site.join(rel));
+            let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+                continue;
+            };
+            let in_bin = path
+                .parent()
+                .and_then(|p| p.file_name())
+                .is_some_and(|n| n == "bin");
+            if !in_bin || commands.contains_key(&name) || out.contains_key(&name) {
+                continue;
+            }
+            if !path.symlink_metadata().is_ok_and(|m| m.is_file()) {
+                continue;
+            }
+            let python = first_line(&path).is_some_and(|l| {
+                l.starts_with(b"#!") && String::from_utf8_lossy(&l).contains("python")
+            });
+            out.insert(
+                name.clone(),
+                Script {
+                    name,
+                    source: path,
+                    dist: d.name.clone(),
+                    python,
+                },
+            );
+        }
+    }
+    out.into_values().collect()
+}
+
+/// `a/b/../c` → `a/c`, without touching the file system.
+fn lexical(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn first_line(p: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut head = [0u8; 256];
+    let n = std::fs::File::open(p).ok()?.read(&mut head).ok()?;
+    let line = head[..n].split(|&b| b == b'\n').next()?;
+    Some(line.to_vec())
 }
 
 /// Whether a file name looks like a shared object worth parsing.

@@ -11,18 +11,24 @@
 
 mod archive;
 mod collect;
+mod compact;
+mod dyld;
 mod elfinfo;
 mod launcher;
 mod ldcache;
 mod linux;
+mod machoinfo;
+mod macos;
 mod patch;
 mod place;
 mod plan;
 mod policy;
+mod pyc;
 mod report;
 mod resolve;
 pub mod rootfs;
 mod write;
+mod zipfile;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -75,6 +81,14 @@ pub struct Args {
     /// macOS: keep only this architecture of fat (universal) files (arm64 or x86_64).
     #[arg(long, value_name = "ARCH")]
     pub arch: Option<String>,
+    /// Store the standard library and pure-Python distributions as zip archives the
+    /// interpreter imports from (smaller, fewer files; package data stays as files).
+    #[arg(long)]
+    pub compact: bool,
+    /// With --compact: leave this distribution as files (e.g. one that reads its own source
+    /// files by path).
+    #[arg(long = "compact-keep", value_name = "DIST", requires = "compact")]
+    pub compact_keep: Vec<String>,
 }
 
 /// What the native side of a platform found: minimum system versions the bundle needs
@@ -161,12 +175,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
     // Native side: the shared libraries the interpreter and the bundled code need.
     let native = match manifest.platform {
         Platform::Linux => linux::native(&manifest, &places, &policy, min_glibc, &mut plan)?,
-        Platform::Macos => bail!(
-            "{}: bundling a macOS observation is not supported by this shenzi",
-            args.manifest
-                .as_ref()
-                .map_or("the observed run".into(), |p| p.display().to_string())
-        ),
+        Platform::Macos => {
+            let opts = macos::MacOptions {
+                min_macos: args.min_macos.as_deref(),
+                arch: args.arch.as_deref(),
+            };
+            macos::native(&manifest, &places, &policy, &opts, &mut plan)?
+        }
     };
     warnings.extend(native.warnings.iter().cloned());
 
@@ -197,7 +212,49 @@ pub fn run(args: Args) -> Result<ExitCode> {
             "console script",
         ));
     }
+    for sc in collect::plain_scripts(&collected.dists) {
+        if !sc.python {
+            plan.add(Item::copy(
+                sc.source,
+                format!("bin/{}", sc.name),
+                &sc.dist,
+                "script",
+            ));
+            continue;
+        }
+        let kept = format!("{}/{}", plan::parent(&python), sc.name);
+        plan.add(Item::copy(sc.source, kept.clone(), &sc.dist, "script"));
+        plan.add(Item::generated(
+            format!("bin/{}", sc.name),
+            launcher::script_runner(&python, &kept).into_bytes(),
+            true,
+            &sc.dist,
+            "script runner",
+        ));
+    }
     warnings.extend(plan.warnings.iter().cloned());
+    let mut notes = Vec::new();
+    if args.compact {
+        let c = compact::compact(
+            &mut plan,
+            &places,
+            &manifest,
+            &collected.dists,
+            &args.compact_keep,
+        );
+        for (zip, n) in &c.archives {
+            notes.push(format!("compact: {n} top-level modules in {zip}"));
+        }
+        if c.without_byte_code > 0 {
+            notes.push(format!(
+                "compact: {} modules have no fresh byte-code and compile at each import",
+                c.without_byte_code
+            ));
+        }
+        for (d, why) in &c.kept {
+            notes.push(format!("compact: {d} left as files ({why})"));
+        }
+    }
 
     // Write beside the target, then rename.
     let out = std::path::absolute(&args.out)?;
@@ -237,6 +294,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         entry: &manifest.entry,
         floors: &native.floors,
         host_libraries: &native.host_libraries,
+        notes: &notes,
         warnings: &warnings,
     };
     let report_path = tmp.path.join("shenzi-manifest.json");

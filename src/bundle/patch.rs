@@ -102,7 +102,7 @@ pub fn plan_edits(graph: &Graph, placement: &Placement, plan: &mut Plan) -> usiz
             }
             if !edits.is_empty() {
                 if let Some(item) = plan.items.get_mut(dest) {
-                    item.edit = Some(edits);
+                    item.edit = Some(super::plan::Edit::Elf(edits));
                     count += 1;
                 }
             }

@@ -1,10 +1,8 @@
 //! The bundle as data before anything is written: every output path, where its bytes come from,
-//! why it is there, and the ELF edit to apply on the way.
+//! why it is there, and the edit to apply on the way.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-
-use shenzi_elf::EditSet;
 
 /// Where an output file's content comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +13,19 @@ pub enum Source {
     Bytes { data: Vec<u8>, exec: bool },
     /// A relative symbolic link.
     Symlink(String),
+    /// A zip archive of files of the original installation (`--compact`).
+    Zip(Vec<Member>),
+}
+
+/// A file stored in a zip archive of the bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// Path inside the archive.
+    pub name: String,
+    pub source: PathBuf,
+    /// For byte-code: the source it was compiled from (it is checked against it and made
+    /// independent of mtimes on the way in).
+    pub byte_code_of: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -25,8 +36,20 @@ pub struct Item {
     /// Distribution name, or `python`, `stdlib`, `app`, `libs`, `launcher`.
     pub group: String,
     pub why: String,
-    /// ELF edit applied while copying.
-    pub edit: Option<EditSet>,
+    /// Edit applied while copying.
+    pub edit: Option<Edit>,
+}
+
+/// An edit of a binary, applied while it is copied.
+#[derive(Debug, Clone)]
+pub enum Edit {
+    Elf(shenzi_elf::EditSet),
+    /// Load-command edits (every slice, re-signed ad hoc) and, with `thin`, only that
+    /// architecture's slice of a fat file kept.
+    MachO {
+        edits: shenzi_macho::EditSet,
+        thin: Option<String>,
+    },
 }
 
 impl Item {

@@ -33,6 +33,8 @@ struct Report<'a> {
     #[serde(flatten)]
     floors: BTreeMap<String, &'a str>,
     host_libraries: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
     warnings: &'a [String],
     files: Vec<FileEntry<'a>>,
 }
@@ -43,6 +45,8 @@ pub struct Facts<'a> {
     /// (system, version): `glibc` 2.34, `macos` 11.0, …
     pub floors: &'a [(String, String)],
     pub host_libraries: &'a [String],
+    /// What optional steps did (`--compact`).
+    pub notes: &'a [String],
     pub warnings: &'a [String],
 }
 
@@ -72,6 +76,7 @@ pub fn json(plan: &Plan, written: &Written, facts: &Facts) -> anyhow::Result<Str
                 Source::File(p) => p.display().to_string(),
                 Source::Bytes { .. } => "generated".into(),
                 Source::Symlink(t) => format!("symlink -> {t}"),
+                Source::Zip(m) => format!("zip archive of {} files", m.len()),
             },
             group: &item.group,
             why: &item.why,
@@ -91,6 +96,7 @@ pub fn json(plan: &Plan, written: &Written, facts: &Facts) -> anyhow::Result<Str
             .map(|(k, v)| (format!("{k}_floor"), v.as_str()))
             .collect(),
         host_libraries: facts.host_libraries,
+        notes: facts.notes,
         warnings: facts.warnings,
         files,
     };
@@ -171,6 +177,9 @@ pub fn summary(plan: &Plan, written: &Written, facts: &Facts, out: &str, secs: f
             needs.join(", ")
         }
     );
+    for n in facts.notes {
+        s += &format!("  {n}\n");
+    }
     for w in facts.warnings {
         s += &format!("  warning: {w}\n");
     }

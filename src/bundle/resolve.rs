@@ -375,6 +375,7 @@ mod tests {
         // librpb.so finds librpc.so only through librpa.so's DT_RPATH.
         let g = r.closure(&[root("a/librpa.so")]).unwrap();
         assert!(g.missing.is_empty(), "{:?}", g.missing);
+        assert!(g.unreadable.is_empty(), "{:?}", g.unreadable);
         assert_eq!(names(&g), ["librpa.so", "librpb.so", "librpc.so"]);
         // Loaded on its own, librpb.so has no way to find it.
         let g = r.closure(&[root("a/librpb.so")]).unwrap();

@@ -38,10 +38,14 @@ pub fn host_str(path: &str) -> String {
 /// The real path of `p` (a host path), resolving symlinks; under a root, a link to an absolute
 /// path resolves inside the root and `..` never climbs out of it.
 pub fn canonicalize(p: impl AsRef<Path>) -> io::Result<PathBuf> {
-    let p = p.as_ref();
-    let Some(root) = root() else {
-        return std::fs::canonicalize(p);
-    };
+    match root() {
+        Some(root) => canonicalize_under(root, p.as_ref()),
+        None => std::fs::canonicalize(p),
+    }
+}
+
+/// `canonicalize` with the root given.
+fn canonicalize_under(root: &Path, p: &Path) -> io::Result<PathBuf> {
     let root = std::fs::canonicalize(root)?;
     let start = std::path::absolute(p)?;
     // Work on the path below the root; a path outside the root is read as it is.
@@ -96,7 +100,11 @@ pub fn canonicalize(p: impl AsRef<Path>) -> io::Result<PathBuf> {
 
 /// The recorded-machine path of a host path under the root (itself without a root).
 pub fn logical(host: &Path) -> String {
-    match root().and_then(|r| host.strip_prefix(r).ok()) {
+    logical_under(root(), host)
+}
+
+fn logical_under(root: Option<&Path>, host: &Path) -> String {
+    match root.and_then(|r| host.strip_prefix(r).ok()) {
         Some(rest) => format!("/{}", rest.to_string_lossy()),
         None => host.to_string_lossy().into_owned(),
     }
@@ -106,16 +114,12 @@ pub fn logical(host: &Path) -> String {
 mod tests {
     use super::*;
 
-    /// The root is process-wide, so the cases share one tree.
+    /// The process-wide root stays unset: other tests of this binary read real paths.
     #[test]
     fn links_resolve_inside_the_root() {
         let dir = tempfile::tempdir().unwrap();
         let r = std::fs::canonicalize(dir.path()).unwrap();
-        set(r.clone());
-        if root() != Some(r.as_path()) {
-            // Another test of this binary set the root first; the behaviour is the same.
-            return;
-        }
+        let host = |p: &str| r.join(p.trim_start_matches('/'));
         std::fs::create_dir_all(r.join("opt/Cellar/py/3.11/bin")).unwrap();
         std::fs::write(r.join("opt/Cellar/py/3.11/bin/python3.11"), b"x").unwrap();
         std::os::unix::fs::symlink("Cellar/py/3.11", r.join("opt/py")).unwrap();
@@ -123,18 +127,18 @@ mod tests {
         // An absolute link, as a venv makes: it must not leave the root.
         std::os::unix::fs::symlink("/opt/py/bin/python3.11", r.join("venv/bin/python")).unwrap();
         assert_eq!(
-            canonicalize(&host("/venv/bin/python")).unwrap(),
+            canonicalize_under(&r, &host("/venv/bin/python")).unwrap(),
             r.join("opt/Cellar/py/3.11/bin/python3.11")
         );
         assert_eq!(
-            logical(&r.join("opt/Cellar/py/3.11/bin/python3.11")),
+            logical_under(Some(&r), &r.join("opt/Cellar/py/3.11/bin/python3.11")),
             "/opt/Cellar/py/3.11/bin/python3.11"
         );
         // `..` stops at the root.
         assert_eq!(
-            canonicalize(&r.join("opt/../../../opt/py")).unwrap(),
+            canonicalize_under(&r, &r.join("opt/../../../opt/py")).unwrap(),
             r.join("opt/Cellar/py/3.11")
         );
-        assert!(canonicalize(&host("/missing/file")).is_err());
+        assert!(canonicalize_under(&r, &host("/missing/file")).is_err());
     }
 }

@@ -2,8 +2,7 @@
 //! in parallel), generated files and links; stores identical files once (hard links); gives
 //! every entry a fixed mtime so that the same input gives the same bytes.
 //!
-//! Byte-compiled files stay valid under the fixed mtime: a timestamp `.pyc` whose header matches
-//! its source is rewritten to carry the fixed mtime; a stale one is left out.
+//! Byte-compiled files stay valid under the fixed mtime ([`super::pyc`]).
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
@@ -16,7 +15,7 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 
 use super::place::file_hash;
-use super::plan::{Item, Plan, Source};
+use super::plan::{Edit, Item, Member, Plan, Source};
 
 /// What happened to one planned item.
 #[derive(Debug, Clone)]
@@ -72,39 +71,6 @@ fn mode_of(src: &Path) -> u32 {
     }
 }
 
-/// The `.py` a `__pycache__/NAME.TAG[.opt-N].pyc` was compiled from.
-fn pyc_source(pyc: &Path) -> Option<PathBuf> {
-    let cache = pyc.parent()?;
-    if cache.file_name()? != "__pycache__" {
-        return None;
-    }
-    let name = pyc.file_name()?.to_str()?;
-    let stem = name.split('.').next()?;
-    Some(cache.parent()?.join(format!("{stem}.py")))
-}
-
-/// A timestamp `.pyc` re-stamped for the fixed mtime; `None` when it is stale.
-fn restamp_pyc(src: &Path, mtime: i64) -> Result<Option<Vec<u8>>> {
-    let mut data = std::fs::read(src)?;
-    let Some(py) = pyc_source(src) else {
-        return Ok(Some(data));
-    };
-    let Ok(meta) = std::fs::metadata(&py) else {
-        return Ok(Some(data));
-    };
-    if data.len() < 16 || u32::from_le_bytes([data[4], data[5], data[6], data[7]]) != 0 {
-        return Ok(Some(data)); // hash-based or unknown: independent of mtimes
-    }
-    use std::os::unix::fs::MetadataExt;
-    let stamp = u32::from_le_bytes([data[8], data[9], data[10], data[11]]);
-    let size = u32::from_le_bytes([data[12], data[13], data[14], data[15]]);
-    if stamp != meta.mtime() as u32 || size != meta.size() as u32 {
-        return Ok(None);
-    }
-    data[8..12].copy_from_slice(&(mtime as u32).to_le_bytes());
-    Ok(Some(data))
-}
-
 fn write_item(item: &Item, root: &Path, mtime: i64) -> Result<Outcome> {
     let dst = root.join(&item.dest);
     match &item.source {
@@ -122,24 +88,29 @@ fn write_item(item: &Item, root: &Path, mtime: i64) -> Result<Outcome> {
                 patched: None,
             })
         }
+        Source::Zip(members) => {
+            let data = zip_archive(members, mtime)?;
+            std::fs::write(&dst, &data)?;
+            std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o644))?;
+            Ok(Outcome::Written {
+                bytes: data.len() as u64,
+                patched: None,
+            })
+        }
         Source::File(src) => {
             let mode = mode_of(src);
             let mut patched = None;
             let bytes = if let Some(edit) = &item.edit {
                 let data =
                     std::fs::read(src).with_context(|| format!("cannot read {}", src.display()))?;
-                let elf = shenzi_elf::Elf::parse(&data)
-                    .with_context(|| format!("cannot parse {}", src.display()))?;
-                let rw = shenzi_elf::plan(&elf, edit, &shenzi_elf::Options::default(), None)
-                    .with_context(|| format!("cannot patch {}", src.display()))?;
-                let out = rw.output(&data);
-                shenzi_elf::check(&elf, &out, edit, &shenzi_elf::Options::default(), None)
-                    .with_context(|| format!("patched {} does not check out", src.display()))?;
-                patched = Some(rw.plan.steps.join("; "));
+                let (out, steps) = apply_edit(&data, edit, src)?;
+                patched = Some(steps);
                 std::fs::write(&dst, &out)?;
                 out.len() as u64
             } else if item.dest.ends_with(".pyc") {
-                match restamp_pyc(src, mtime)? {
+                let data =
+                    std::fs::read(src).with_context(|| format!("cannot read {}", src.display()))?;
+                match super::pyc::restamp(data, src, mtime) {
                     Some(d) => {
                         std::fs::write(&dst, &d)?;
                         d.len() as u64
@@ -152,6 +123,69 @@ fn write_item(item: &Item, root: &Path, mtime: i64) -> Result<Outcome> {
             };
             std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(mode))?;
             Ok(Outcome::Written { bytes, patched })
+        }
+    }
+}
+
+/// The bytes of a `--compact` archive: members read in parallel, byte-code made independent of
+/// mtimes (a stale one is left out: its source is in the archive).
+fn zip_archive(members: &[Member], mtime: i64) -> Result<Vec<u8>> {
+    let read = |p: &Path| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
+    let files: Vec<Option<(String, Vec<u8>, u32)>> = members
+        .par_iter()
+        .map(|m| {
+            let data = read(&m.source)?;
+            let data = match &m.byte_code_of {
+                Some(py) => match super::pyc::for_archive(data, py, &read(py)?) {
+                    Some(d) => d,
+                    None => return Ok(None),
+                },
+                None => data,
+            };
+            Ok(Some((m.name.clone(), data, 0o644)))
+        })
+        .collect::<Result<_>>()?;
+    let files: Vec<(String, Vec<u8>, u32)> = files.into_iter().flatten().collect();
+    super::zipfile::archive(&files, mtime)
+}
+
+/// The edited bytes of a binary and what was done, checked like `shenzi patch` checks its
+/// outputs before anything is written.
+fn apply_edit(data: &[u8], edit: &Edit, src: &Path) -> Result<(Vec<u8>, String)> {
+    match edit {
+        Edit::Elf(edits) => {
+            let elf = shenzi_elf::Elf::parse(data)
+                .with_context(|| format!("cannot parse {}", src.display()))?;
+            let opts = shenzi_elf::Options::default();
+            let rw = shenzi_elf::plan(&elf, edits, &opts, None)
+                .with_context(|| format!("cannot patch {}", src.display()))?;
+            let out = rw.output(data);
+            shenzi_elf::check(&elf, &out, edits, &opts, None)
+                .with_context(|| format!("patched {} does not check out", src.display()))?;
+            Ok((out, rw.plan.steps.join("; ")))
+        }
+        Edit::MachO { edits, thin } => {
+            let mut steps = Vec::new();
+            let thinned;
+            let input = match thin {
+                Some(arch) if shenzi_macho::is_fat(data) => {
+                    thinned = super::macos::thin(data, arch)
+                        .with_context(|| format!("cannot thin {}", src.display()))?;
+                    steps.push(format!("keep only {arch}"));
+                    thinned.as_slice()
+                }
+                _ => data,
+            };
+            let opts = super::macos::macho_options(src);
+            let rw = shenzi_macho::rewrite(input, edits, &opts)
+                .with_context(|| format!("cannot patch {}", src.display()))?;
+            let out = rw.apply(input);
+            shenzi_macho::check(&out, true)
+                .with_context(|| format!("patched {} does not check out", src.display()))?;
+            for s in &rw.slices {
+                steps.push(format!("{}: {:?}", s.arch, s.layout));
+            }
+            Ok((out, steps.join("; ")))
         }
     }
 }

@@ -231,7 +231,7 @@ fn read_object_elf<H: object::read::elf::FileHeader<Endian = object::Endianness>
     );
     let strtab = segments
         .iter()
-        .find_map(|p| p.data_range(endian, data, addr.into(), size).ok().flatten())
+        .find_map(|p| p.data_range(endian, data, addr, size).ok().flatten())
         .expect("object: DT_STRTAB is mapped");
     let string = |off: u64| {
         let rest = strtab

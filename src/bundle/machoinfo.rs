@@ -1,0 +1,186 @@
+//! What the macOS resolver needs to know about one Mach-O file, per architecture: its kind,
+//! install name, dependencies with their command kind, LC_RPATHs and minimum macOS version.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+/// A macOS version: (major, minor, patch).
+pub type Version = (u32, u32, u32);
+
+/// How an image names a library it depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DepKind {
+    /// LC_LOAD_DYLIB.
+    Load,
+    /// LC_LOAD_WEAK_DYLIB: missing is fine.
+    Weak,
+    /// LC_REEXPORT_DYLIB.
+    Reexport,
+    /// LC_LOAD_UPWARD_DYLIB.
+    Upward,
+    /// LC_LAZY_LOAD_DYLIB (obsolete).
+    Lazy,
+}
+
+/// One architecture of a Mach-O file.
+#[derive(Debug, Clone)]
+pub struct Slice {
+    /// `arm64`, `x86_64`, …
+    pub arch: String,
+    /// MH_EXECUTE, MH_DYLIB, MH_BUNDLE, …
+    pub filetype: u32,
+    pub install_name: Option<String>,
+    pub deps: Vec<(DepKind, String)>,
+    pub rpaths: Vec<String>,
+    /// Minimum macOS version as (major, minor, patch), from LC_BUILD_VERSION or
+    /// LC_VERSION_MIN_MACOSX.
+    pub minos: Option<Version>,
+}
+
+/// A Mach-O file: its slices (one for a thin file).
+#[derive(Debug, Clone)]
+pub struct MachInfo {
+    pub fat: bool,
+    pub slices: Vec<Slice>,
+}
+
+const LC_VERSION_MIN_MACOSX: u32 = 0x24;
+const LC_BUILD_VERSION: u32 = 0x32;
+const PLATFORM_MACOS: u32 = 1;
+const PLATFORM_MACCATALYST: u32 = 6;
+
+/// Whether the bytes start like a Mach-O file (thin or fat).
+pub fn is_macho(head: &[u8]) -> bool {
+    shenzi_macho::is_macho(head)
+}
+
+/// Whether the file at `path` starts like a Mach-O file (reads 4 bytes).
+pub fn is_macho_file(path: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && is_macho(&magic)
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// `xxxx.yy.zz` nibbles of a Mach-O version field.
+fn version(v: u32) -> Version {
+    (v >> 16, (v >> 8) & 0xff, v & 0xff)
+}
+
+impl MachInfo {
+    pub fn read(path: &Path) -> Result<MachInfo> {
+        let data =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        MachInfo::parse(&data)
+            .with_context(|| format!("{}: not a usable Mach-O file", path.display()))
+    }
+
+    pub fn parse(data: &[u8]) -> Result<MachInfo> {
+        let mut slices = Vec::new();
+        for (_, bytes) in shenzi_macho::slices(data)? {
+            let m = shenzi_macho::MachO::parse(bytes)?;
+            let mut deps = Vec::new();
+            let mut install_name = None;
+            for d in m.dylibs()? {
+                let kind = match d.cmd {
+                    shenzi_macho::consts::LC_ID_DYLIB => {
+                        install_name = Some(text(&d.name));
+                        continue;
+                    }
+                    shenzi_macho::consts::LC_LOAD_WEAK_DYLIB => DepKind::Weak,
+                    shenzi_macho::consts::LC_REEXPORT_DYLIB => DepKind::Reexport,
+                    shenzi_macho::consts::LC_LOAD_UPWARD_DYLIB => DepKind::Upward,
+                    shenzi_macho::consts::LC_LAZY_LOAD_DYLIB => DepKind::Lazy,
+                    _ => DepKind::Load,
+                };
+                deps.push((kind, text(&d.name)));
+            }
+            let rpaths = m.rpaths()?.into_iter().map(|(_, p)| text(&p)).collect();
+            let mut minos = None;
+            for lc in &m.cmds {
+                let u32_at = |o: usize| -> Option<u32> {
+                    let b = lc.bytes.get(o..o + 4)?;
+                    let v = [b[0], b[1], b[2], b[3]];
+                    Some(if m.ctx.little {
+                        u32::from_le_bytes(v)
+                    } else {
+                        u32::from_be_bytes(v)
+                    })
+                };
+                let found = match lc.cmd {
+                    LC_BUILD_VERSION => match u32_at(8) {
+                        Some(PLATFORM_MACOS | PLATFORM_MACCATALYST) => u32_at(12),
+                        _ => None,
+                    },
+                    LC_VERSION_MIN_MACOSX => u32_at(8),
+                    _ => None,
+                };
+                if let Some(v) = found {
+                    minos = minos.max(Some(version(v)));
+                }
+            }
+            slices.push(Slice {
+                arch: m.arch(),
+                filetype: m.header.filetype,
+                install_name,
+                deps,
+                rpaths,
+                minos,
+            });
+        }
+        Ok(MachInfo {
+            fat: shenzi_macho::is_fat(data),
+            slices,
+        })
+    }
+
+    /// The slice of this architecture (the only one of a thin file, whatever its arch).
+    pub fn slice(&self, arch: &str) -> Option<&Slice> {
+        self.slices.iter().find(|s| s.arch == arch)
+    }
+
+    /// Highest minimum macOS version over the slices.
+    pub fn minos(&self) -> Option<Version> {
+        self.slices.iter().filter_map(|s| s.minos).max()
+    }
+}
+
+/// `11.0` or `10.9.2` from a version triple (patch shown only when not zero).
+pub fn version_text(v: Version) -> String {
+    if v.2 == 0 {
+        format!("{}.{}", v.0, v.1)
+    } else {
+        format!("{}.{}.{}", v.0, v.1, v.2)
+    }
+}
+
+/// Parses `11`, `11.0` or `10.9.2`.
+pub fn parse_version(s: &str) -> Option<Version> {
+    let mut it = s.trim().split('.');
+    let a = it.next()?.parse().ok()?;
+    let b = it.next().map_or(Some(0), |x| x.parse().ok())?;
+    let c = it.next().map_or(Some(0), |x| x.parse().ok())?;
+    it.next().is_none().then_some((a, b, c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions() {
+        assert_eq!(version(0x000b_0000), (11, 0, 0));
+        assert_eq!(version(0x000a_0902), (10, 9, 2));
+        assert_eq!(parse_version("11.0"), Some((11, 0, 0)));
+        assert_eq!(parse_version("14"), Some((14, 0, 0)));
+        assert_eq!(parse_version("x"), None);
+        assert_eq!(version_text((10, 9, 0)), "10.9");
+    }
+}
