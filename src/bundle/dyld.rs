@@ -309,7 +309,9 @@ impl Resolver {
                 Some(ix)
             }
             Err(e) => {
-                graph.unreadable.push((real, format!("{e:#}")));
+                if !graph.unreadable.iter().any(|(p, _)| *p == real) {
+                    graph.unreadable.push((real, format!("{e:#}")));
+                }
                 None
             }
         }

@@ -75,11 +75,10 @@ fn version(v: u32) -> Version {
 }
 
 impl MachInfo {
+    /// Reads the file at `path`; errors say what is wrong, the caller names the file.
     pub fn read(path: &Path) -> Result<MachInfo> {
-        let data =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let data = std::fs::read(path).context("cannot read it")?;
         MachInfo::parse(&data)
-            .with_context(|| format!("{}: not a usable Mach-O file", path.display()))
     }
 
     pub fn parse(data: &[u8]) -> Result<MachInfo> {

@@ -146,6 +146,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(p) => Manifest::load(p)?,
         None => observe_for_bundle(&args.target)?,
     };
+    // The entry point as recorded, for the report (under --root the manifest's paths are
+    // rewritten to this machine's).
+    let recorded_entry = manifest.entry.clone();
     if let Some(root) = &args.root {
         let root = std::fs::canonicalize(root)
             .with_context(|| format!("--root {}: cannot open", root.display()))?;
@@ -291,7 +294,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     bar.finish_and_clear();
     let facts = report::Facts {
         python: &manifest.python.version,
-        entry: &manifest.entry,
+        entry: &recorded_entry,
         floors: &native.floors,
         host_libraries: &native.host_libraries,
         notes: &notes,

@@ -73,7 +73,8 @@ pub fn json(plan: &Plan, written: &Written, facts: &Facts) -> anyhow::Result<Str
         files.push(FileEntry {
             path: dest,
             source: match &item.source {
-                Source::File(p) => p.display().to_string(),
+                // Paths of the recorded machine (under --root, not of this one).
+                Source::File(p) => super::rootfs::logical(p),
                 Source::Bytes { .. } => "generated".into(),
                 Source::Symlink(t) => format!("symlink -> {t}"),
                 Source::Zip(m) => format!("zip archive of {} files", m.len()),
