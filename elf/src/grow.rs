@@ -907,29 +907,33 @@ fn headers(
 
     // Old copies of what moved: nothing refers to them any more.
     let seg_range = (seg.offset, region_end);
+    // Blocks of sections copied whole: every table inside one moved with it.
     let mut copies = Vec::new();
     for it in &seg.items {
         if let Some((from, _)) = it.from {
             copies.push((from, from + it.len));
         }
     }
+    // Single tables rewritten elsewhere: only the table itself moved (inputs may overlap
+    // other tables with them).
+    let mut rewritten = Vec::new();
     if c.strings {
         if let Some(d) = elf.dynstr {
-            copies.push((d.offset, d.offset + d.size));
+            rewritten.push((d.offset, d.offset + d.size));
         }
     }
     if c.dynamic {
         if let Some(d) = &elf.dynamic {
-            copies.push((d.offset, d.offset + d.capacity * ctx.dyn_size()));
+            rewritten.push((d.offset, d.offset + d.capacity * ctx.dyn_size()));
         }
     }
     if c.interp {
         if let Some(p) = interp_phdr {
-            copies.push((elf.phdrs[p].p_offset, elf.phdrs[p].file_end()));
+            rewritten.push((elf.phdrs[p].p_offset, elf.phdrs[p].file_end()));
         }
     }
     if !opts.keep_old_copies {
-        freed.extend(copies.iter().copied());
+        freed.extend(copies.iter().chain(&rewritten).copied());
     }
     freed.retain(|&(a, b)| b > a && b <= old_len && !overlaps((a, b), seg_range));
     // Never zero bytes something else still uses (inputs may overlap their structures).
@@ -951,7 +955,8 @@ fn headers(
         }
     }
     for k in known_tables(elf, &elf.phdrs) {
-        if !copies.iter().any(|m| k.0 >= m.0 && k.1 <= m.1) {
+        let moved_whole = copies.iter().any(|m| k.0 >= m.0 && k.1 <= m.1);
+        if !moved_whole && !rewritten.contains(&k) {
             used.push(k);
         }
     }
