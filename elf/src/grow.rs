@@ -269,7 +269,14 @@ fn evict_for_phdr(elf: &Elf, base: &Base, extra: usize) -> Result<BTreeSet<usize
 /// File ranges of the tables the program headers and the dynamic section point at (those a
 /// write must not land on without moving them).
 fn known_tables(elf: &Elf, phdrs: &[Phdr]) -> Vec<(u64, u64)> {
-    let mut out: Vec<(u64, u64)> = phdrs
+    let mut out = phdr_tables(phdrs);
+    out.extend(elf.dynamic_table_ranges());
+    out
+}
+
+/// File ranges the program headers other than PT_LOAD describe (notes, the interpreter, …).
+fn phdr_tables(phdrs: &[Phdr]) -> Vec<(u64, u64)> {
+    phdrs
         .iter()
         .filter(|p| {
             !matches!(
@@ -278,9 +285,7 @@ fn known_tables(elf: &Elf, phdrs: &[Phdr]) -> Vec<(u64, u64)> {
             ) && p.p_filesz > 0
         })
         .map(|p| (p.p_offset, p.file_end()))
-        .collect();
-    out.extend(elf.dynamic_table_ranges());
-    out
+        .collect()
 }
 
 /// Whether the kernel maps this file itself (so AT_PHDR matters), rather than ld.so.
@@ -424,6 +429,29 @@ fn check_block_addresses(elf: &Elf, base: &Base, members: &[usize]) -> Result<()
             });
         }
         end = end.max(s.sh_addr.saturating_add(s.sh_size));
+    }
+    // In the file as well: a table the block's bytes overlap must be one of its sections.
+    let off_end = members
+        .iter()
+        .map(|&i| {
+            base.shdrs[i]
+                .sh_offset
+                .saturating_add(base.shdrs[i].sh_size)
+        })
+        .max()
+        .unwrap_or(first.sh_offset);
+    for k in elf.dynamic_table_ranges() {
+        let starts_member = members.iter().any(|&i| base.shdrs[i].sh_offset == k.0);
+        if overlaps(k, (first.sh_offset, off_end)) && !starts_member {
+            return Err(Error::Malformed {
+                what: "section header",
+                detail: format!(
+                    "{} overlaps a table of the dynamic section at {:#x}",
+                    name(elf, members[0]),
+                    k.0
+                ),
+            });
+        }
     }
     for (tag, ty) in TABLE_TAGS {
         let Some(v) = elf.dyn_val(tag) else { continue };
@@ -954,9 +982,18 @@ fn headers(
             used.push((d.offset, d.offset + d.size));
         }
     }
-    for k in known_tables(elf, &elf.phdrs) {
-        let moved_whole = copies.iter().any(|m| k.0 >= m.0 && k.1 <= m.1);
-        if !moved_whole && !rewritten.contains(&k) {
+    let in_copy = |k: (u64, u64)| copies.iter().any(|m| k.0 >= m.0 && k.1 <= m.1);
+    for k in phdr_tables(&elf.phdrs) {
+        if !in_copy(k) && !rewritten.contains(&k) {
+            used.push(k);
+        }
+    }
+    // A table a dynamic tag names moved only if it is one of the moved sections (a moved
+    // section of a hostile file may merely overlap it).
+    let section_starts: Vec<u64> = c.sections.iter().map(|&i| elf.shdrs[i].sh_offset).collect();
+    for k in elf.dynamic_table_ranges() {
+        let moved = in_copy(k) && section_starts.contains(&k.0);
+        if !moved && !rewritten.contains(&k) {
             used.push(k);
         }
     }
