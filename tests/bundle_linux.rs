@@ -416,6 +416,50 @@ fn scientific_venv_app_runs_moved_with_environment_hidden() {
 }
 
 #[test]
+fn compact_bundle_runs_moved_with_environment_hidden() {
+    let sci = need!(
+        sci_bundle(),
+        "the bundle venv (corpus/bundle/setup.sh), gcc and unshare"
+    );
+    let py = venv_python().unwrap();
+    let work = scratch("sci-compact");
+    let ctlib = work.join("ctlib");
+    build_ctlib(&ctlib).unwrap();
+    let app = corpus().join("sci/app.py");
+    let (app_s, py_s) = (app.to_string_lossy(), py.to_string_lossy());
+    let bundle = bundle_and_move(
+        &work,
+        &["--compact", "--python", &py_s, &app_s, "--", "x", "y z"],
+        &[("LD_LIBRARY_PATH", &ctlib)],
+        &work,
+    );
+    let zip = bundle.join("python/lib/python311.zip");
+    assert!(zip.is_file(), "no standard-library archive");
+    assert!(!bundle.join("python/lib/python3.11/json").exists());
+    assert!(bundle.join("python/lib/python3.11/os.py").is_file());
+    let mut hide = sci.hide.clone();
+    hide.push(ctlib);
+    let run = run_hidden(&hide, &work.join("bin/app"), &["x", "y z"], &work);
+    check_ok("bundled run", &run);
+    assert_eq!(text(&run.stdout), sci.expected);
+    // Modules come from the archive, byte-code is used (no source compiled, no cache written
+    // into the archive), and a traceback through an archived module shows its source line.
+    let probe = "import json, sys, importlib.util\n\
+        assert json.__file__.startswith(sys.argv[1]), json.__file__\n\
+        assert json.__spec__.loader.get_code('json') is not None\n\
+        import traceback\n\
+        try:\n    json.loads('{')\nexcept ValueError:\n    print(traceback.format_exc())";
+    let exe = bundle.join("python/bin/python3.11");
+    let o = run_hidden(&hide, &exe, &["-c", probe, &zip.to_string_lossy()], &work);
+    check_ok("archived stdlib", &o);
+    assert!(
+        text(&o.stdout).contains("return _default_decoder.decode(s)"),
+        "no source line in: {}",
+        text(&o.stdout)
+    );
+}
+
+#[test]
 fn console_script_of_a_bundled_distribution_runs_hidden() {
     let sci = need!(
         sci_bundle(),
