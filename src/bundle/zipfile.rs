@@ -25,12 +25,13 @@ struct Packed {
 }
 
 fn pack(data: &[u8]) -> Result<Packed> {
+    let size = u32::try_from(data.len())?;
     let mut crc = Crc::new();
     crc.update(data);
     let mut enc = DeflateEncoder::new(Vec::new(), Compression::best());
     enc.write_all(data)?;
     let deflated = enc.finish()?;
-    let (method, data) = if deflated.len() < data.len() {
+    let (method, stored) = if deflated.len() < data.len() {
         (DEFLATED, deflated)
     } else {
         (STORED, data.to_vec())
@@ -38,8 +39,8 @@ fn pack(data: &[u8]) -> Result<Packed> {
     Ok(Packed {
         method,
         crc: crc.sum(),
-        size: u32::try_from(data.len())?,
-        data,
+        size,
+        data: stored,
     })
 }
 
