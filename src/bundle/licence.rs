@@ -39,11 +39,11 @@ pub struct Metadata {
 }
 
 /// Parses the header block of a METADATA file (RFC 822 style; continuation lines start with
-/// white space).
+/// white space, even blank ones inside a long `License` text; an empty line ends the block).
 pub fn parse_metadata(text: &str) -> Metadata {
     let mut fields: Vec<(String, String)> = Vec::new();
     for line in text.lines() {
-        if line.trim().is_empty() {
+        if line.is_empty() {
             break;
         }
         if line.starts_with([' ', '\t']) {
@@ -543,7 +543,20 @@ mod tests {
                 file: None
             }]
         );
-        // A whole licence text in the field is no name.
+        // A whole licence text (with blank continuation lines) is no name; the classifiers
+        // after it still count.
+        let numpy = meta(
+            "Name: numpy\nLicense: Copyright (c) 2005\n        All rights reserved.\n        \n\
+             \x20       * Redistributions ...\n\
+             Classifier: License :: OSI Approved :: BSD License\n\n",
+        );
+        assert_eq!(
+            declared(&numpy, &[]),
+            [Licence::Name {
+                name: "BSD License".into(),
+                file: None
+            }]
+        );
         let text = meta("Name: x\nLicense: Copyright (c) 2001\n        All rights reserved.\n");
         assert_eq!(
             declared(&text, &["licenses/LICENSE".into()]),
