@@ -252,9 +252,23 @@ fn validate(validator: &Path, file: &Path) -> BTreeMap<String, Value> {
         .collect()
 }
 
-/// Regular files of the bundle that are ELF files (symlinks not followed), with the SHA-256 of
-/// their bytes.
-fn elf_files(bundle: &Path) -> BTreeMap<String, String> {
+/// Whether bytes start like an ELF or Mach-O file (thin, or fat with a plausible slice count).
+fn is_native(data: &[u8]) -> bool {
+    let be = |i: usize| {
+        data.get(i..i + 4)
+            .map(|b| u32::from_be_bytes(b.try_into().unwrap()))
+    };
+    data.starts_with(b"\x7fELF")
+        || matches!(
+            be(0),
+            Some(0xfeedface | 0xfeedfacf | 0xcefaedfe | 0xcffaedfe)
+        )
+        || (matches!(be(0), Some(0xcafebabe | 0xcafebabf)) && be(4).is_some_and(|n| n < 32))
+}
+
+/// Regular files of the bundle that are ELF or Mach-O files (symlinks not followed), with the
+/// SHA-256 of their bytes.
+fn native_files(bundle: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let mut stack = vec![bundle.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -265,7 +279,7 @@ fn elf_files(bundle: &Path) -> BTreeMap<String, String> {
                 stack.push(p);
             } else if m.is_file() {
                 let data = std::fs::read(&p).unwrap();
-                if data.starts_with(b"\x7fELF") {
+                if is_native(&data) {
                     let rel = p
                         .strip_prefix(bundle)
                         .unwrap()
@@ -279,8 +293,9 @@ fn elf_files(bundle: &Path) -> BTreeMap<String, String> {
     out
 }
 
-/// The checks every bundle's SBOM must pass: schema, every ELF file exactly once with the hash
-/// of its bundled bytes, bom-refs unique and every dependency edge a DT_NEEDED of its file.
+/// The checks every bundle's SBOM must pass: schema, every native file exactly once with the
+/// hash of its bundled bytes, bom-refs unique and (ELF) every dependency edge a DT_NEEDED of
+/// its file.
 fn check_sbom(bundle: &Path, validator: &Path) -> Value {
     let bom = sbom_of(bundle);
     validate(validator, &bundle.join("shenzi-sbom.cdx.json"));
@@ -309,20 +324,23 @@ fn check_sbom(bundle: &Path, validator: &Path) -> Value {
             "{name} is listed twice"
         );
     }
-    let elf = elf_files(bundle);
-    assert!(elf.len() > 5, "{elf:?}");
+    let native = native_files(bundle);
+    assert!(native.len() > 5, "{native:?}");
     assert_eq!(
         files.keys().collect::<Vec<_>>(),
-        elf.keys().collect::<Vec<_>>(),
-        "the SBOM lists exactly the bundle's ELF files"
+        native.keys().collect::<Vec<_>>(),
+        "the SBOM lists exactly the bundle's native files"
     );
-    for (f, h) in &elf {
+    for (f, h) in &native {
         assert_eq!(&files[f], h, "{f}: SHA-256 of the bundled bytes");
     }
 
     // Dependencies: refs exist; an edge A → B means B is a DT_NEEDED of A (by file name or
-    // soname), as an independent ELF reader sees A.
+    // soname), as an independent ELF reader sees A. (Mach-O bundles have no edges yet.)
     let deps = bom["dependencies"].as_array().unwrap();
+    let elf = native
+        .keys()
+        .any(|f| std::fs::read(bundle.join(f)).is_ok_and(|d| d.starts_with(b"\x7fELF")));
     let mut edges = 0;
     for d in deps {
         let r = d["ref"].as_str().unwrap();
@@ -330,6 +348,9 @@ fn check_sbom(bundle: &Path, validator: &Path) -> Value {
         let Some(from) = r.strip_prefix("file:") else {
             continue;
         };
+        if d["dependsOn"].as_array().is_none_or(|a| a.is_empty()) {
+            continue;
+        }
         let needed = common::object_elf(&std::fs::read(bundle.join(from)).unwrap()).needed;
         for t in d["dependsOn"].as_array().into_iter().flatten() {
             let t = t.as_str().unwrap();
@@ -344,7 +365,7 @@ fn check_sbom(bundle: &Path, validator: &Path) -> Value {
             edges += 1;
         }
     }
-    assert!(edges > 0, "no dependency edges");
+    assert!(!elf || edges > 0, "no dependency edges");
     for f in files.keys() {
         assert!(
             deps.iter().any(|d| d["ref"] == format!("file:{f}")),
@@ -358,7 +379,7 @@ fn check_sbom(bundle: &Path, validator: &Path) -> Value {
 fn metadata_fields(text: &str) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for line in text.lines() {
-        if line.trim().is_empty() {
+        if line.is_empty() {
             break;
         }
         if line.starts_with([' ', '\t']) {
@@ -739,4 +760,53 @@ fn the_validator_rejects_a_broken_sbom() {
     check_ok("the CycloneDX validator", &o);
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(!v["errors"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn macos_recording_lists_every_macho_file() {
+    let validator = need!(validator(), "the validator venv (corpus/sbom/setup.sh)");
+    let layout = common::root().join("target/corpus-macos/venv");
+    need!(
+        layout.join("manifest.json").is_file().then_some(()),
+        "the recorded macOS installations (corpus/macos/setup.sh)"
+    );
+    let out = scratch("macos").join("dist");
+    let o = shenzi()
+        .arg("bundle")
+        .arg("--manifest")
+        .arg(layout.join("manifest.json"))
+        .arg("--root")
+        .arg(layout.join("root"))
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    check_ok("shenzi bundle --root", &o);
+    let bom = check_sbom(&out, &validator);
+    let comps = all_components(&bom);
+    assert!(comps.iter().all(|(_, c)| !c["purl"]
+        .as_str()
+        .is_some_and(|p| p.starts_with("pkg:deb/"))));
+    // Sources are the recorded machine's paths, not this machine's copy under --root.
+    let root = layout.join("root").display().to_string();
+    for (_, c) in &comps {
+        if let Some(src) = property(c, "shenzi:source") {
+            assert!(!src.starts_with(&root), "{src}");
+        }
+    }
+    // Extension modules (fat, universal2 ones among them) belong to their distributions.
+    let fat = |f: &str| {
+        std::fs::read(out.join(f)).is_ok_and(|d| d.starts_with(&[0xca, 0xfe, 0xba, 0xbe]))
+    };
+    let wheel_files: Vec<&str> = comps
+        .iter()
+        .filter(|(_, c)| {
+            c["purl"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("pkg:pypi/"))
+        })
+        .flat_map(|(_, c)| c["components"].as_array().into_iter().flatten())
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(wheel_files.iter().any(|f| fat(f)), "{wheel_files:?}");
 }
