@@ -220,7 +220,11 @@ pub fn prepare(
     }
     ask.sort();
     ask.dedup();
-    let debs = dpkg::owners(&ask)?;
+    // The SBOM is worth less without packages, but the bundle is still right.
+    let debs = dpkg::owners(&ask).unwrap_or_else(|e| {
+        warnings.push(format!("the dpkg database was not read: {e:#}"));
+        BTreeMap::new()
+    });
     let mut copyrights = BTreeMap::new();
     for (dest, src) in &natives {
         if owners.contains_key(dest) {
