@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
-use petgraph::visit::Dfs;
+use petgraph::visit::{Dfs, EdgeRef};
 
 use super::collect::{self, Places};
 use super::plan::{Plan, Source};
@@ -127,6 +127,7 @@ pub fn native(
 
     let placement = place::place(&graph, plan, places, policy, manifest)?;
     patch::plan_edits(&graph, &placement, plan);
+    let edges = edges(&graph, &placement, plan);
 
     // glibc floor of everything bundled.
     let mut glibc = None;
@@ -170,5 +171,28 @@ pub fn native(
         .collect(),
         host_libraries: host.into_iter().collect(),
         warnings,
+        edges,
     })
+}
+
+/// Which bundled file needs which (bundle paths), from the resolved DT_NEEDED graph.
+fn edges(
+    graph: &resolve::Graph,
+    placement: &place::Placement,
+    plan: &Plan,
+) -> Vec<(String, String)> {
+    let mut out: BTreeSet<(String, String)> = BTreeSet::new();
+    for (ix, dests) in &placement.dests {
+        for e in graph.g.edges(*ix) {
+            let Some(dep) = placement.dest_for(e.target(), e.weight()) else {
+                continue;
+            };
+            for d in dests {
+                if d != dep && plan.items.contains_key(d) && plan.items.contains_key(dep) {
+                    out.insert((d.clone(), dep.to_string()));
+                }
+            }
+        }
+    }
+    out.into_iter().collect()
 }

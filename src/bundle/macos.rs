@@ -253,6 +253,7 @@ pub fn native(
             .unwrap_or_default(),
         host_libraries: host.into_iter().collect(),
         warnings,
+        edges: Vec::new(),
     })
 }
 

@@ -6,16 +6,19 @@
 //! [`resolve`] (DT_NEEDED closure by ld.so's rules, [`ldcache`], [`elfinfo`]) → [`policy`]
 //! (what stays on the host, glibc floor) → [`place`] (where libraries go) → [`patch`] (rpath /
 //! needed / soname edits) → [`launcher`] → [`write`] (parallel copy + patch into a temporary
-//! folder, identical files stored once, fixed mtimes) → [`report`] → rename into place →
+//! folder, identical files stored once, fixed mtimes) → [`report`] and [`sbom`] (CycloneDX,
+//! with [`licence`] and [`dpkg`]; [`provenance`] for `--no-provenance`) → rename into place →
 //! [`archive`].
 
 mod archive;
 mod collect;
 mod compact;
+mod dpkg;
 mod dyld;
 mod elfinfo;
 mod launcher;
 mod ldcache;
+mod licence;
 mod linux;
 mod machoinfo;
 mod macos;
@@ -23,10 +26,12 @@ mod patch;
 mod place;
 mod plan;
 mod policy;
+mod provenance;
 mod pyc;
 mod report;
 mod resolve;
 pub mod rootfs;
+mod sbom;
 mod write;
 mod zipfile;
 
@@ -89,6 +94,9 @@ pub struct Args {
     /// files by path).
     #[arg(long = "compact-keep", value_name = "DIST", requires = "compact")]
     pub compact_keep: Vec<String>,
+    /// Write shenzi-manifest.json and the SBOM without the build machine's absolute paths.
+    #[arg(long)]
+    pub no_provenance: bool,
 }
 
 /// What the native side of a platform found: minimum system versions the bundle needs
@@ -97,13 +105,19 @@ pub struct Native {
     pub floors: Vec<(String, String)>,
     pub host_libraries: Vec<String>,
     pub warnings: Vec<String>,
+    /// Dependency edges between bundled native files (bundle paths: dependent → dependency).
+    pub edges: Vec<(String, String)>,
 }
 
-fn source_date_epoch() -> i64 {
+/// SOURCE_DATE_EPOCH, when set.
+fn explicit_epoch() -> Option<i64> {
     std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(DEFAULT_EPOCH)
+}
+
+fn source_date_epoch() -> i64 {
+    explicit_epoch().unwrap_or(DEFAULT_EPOCH)
 }
 
 /// Removes a temporary output folder unless the build got to the end.
@@ -258,6 +272,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
             notes.push(format!("compact: {d} left as files ({why})"));
         }
     }
+    // SBOM facts, from the final layout.
+    if args.no_provenance {
+        provenance::drop_local_sources(&mut plan);
+    }
+    let inventory = sbom::prepare(
+        &manifest.python.version,
+        &places,
+        &collected.dists,
+        &mut plan,
+        &policy,
+    )?;
+    warnings.extend(inventory.warnings.iter().cloned());
 
     // Write beside the target, then rename.
     let out = std::path::absolute(&args.out)?;
@@ -292,17 +318,50 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let written = write::write(&plan, &tmp.path, mtime, &bar)?;
     bar.finish_and_clear();
+    let redactor = args.no_provenance.then(|| {
+        let prefix = PathBuf::from(&manifest.python.prefix);
+        provenance::Redactor::new(
+            &plan,
+            &places,
+            &[(&out, "."), (&tmp.path, "."), (&prefix, "python")],
+        )
+    });
     let facts = report::Facts {
         python: &manifest.python.version,
         entry: &recorded_entry,
+        entry_dest: script_dest.as_deref(),
         floors: &native.floors,
         host_libraries: &native.host_libraries,
         notes: &notes,
         warnings: &warnings,
+        redactor: redactor.as_ref(),
     };
     let report_path = tmp.path.join("shenzi-manifest.json");
     std::fs::write(&report_path, report::json(&plan, &written, &facts)?)?;
     write::set_mtime(&report_path, mtime)?;
+    let app_name = manifest.entry.module.clone().unwrap_or_else(|| {
+        script_dest
+            .as_deref()
+            .map(|d| plan::file_name(d).to_string())
+            .unwrap_or_else(|| "app".into())
+    });
+    let sbom_text = sbom::json(
+        &inventory,
+        &plan,
+        &written,
+        &tmp.path,
+        &sbom::Build {
+            app: &app_name,
+            floors: &native.floors,
+            edges: &native.edges,
+            epoch: explicit_epoch(),
+            redactor: redactor.as_ref(),
+        },
+    )?;
+    let sbom_path = tmp.path.join(sbom::FILE_NAME);
+    std::fs::write(&sbom_path, sbom_text)
+        .with_context(|| format!("cannot write {}", sbom_path.display()))?;
+    write::set_mtime(&sbom_path, mtime)?;
     write::set_mtime(&tmp.path, mtime)?;
 
     let mut tmp = tmp;

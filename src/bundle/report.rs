@@ -6,19 +6,22 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::plan::{Plan, Source};
+use super::provenance::Redactor;
 use super::write::{Outcome, Written};
 
 #[derive(Serialize)]
 struct FileEntry<'a> {
     path: &'a str,
-    /// Original file, `generated`, or `symlink -> target`.
-    source: String,
+    /// Original file, `generated`, `symlink -> target` or `zip archive of N files` (no
+    /// original file without provenance).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<String>,
     group: &'a str,
     why: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     bytes: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    patched: Option<&'a str>,
+    patched: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     same_as: Option<&'a str>,
 }
@@ -28,26 +31,41 @@ struct Report<'a> {
     format: &'static str,
     version: u32,
     python: &'a str,
-    entry: &'a crate::observe::manifest::Entry,
+    entry: EntryOut<'a>,
     /// `glibc_floor`, `glibcxx_floor`, `macos_floor`: the newest system the bundle needs.
     #[serde(flatten)]
     floors: BTreeMap<String, &'a str>,
     host_libraries: &'a [String],
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    notes: &'a [String],
-    warnings: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
+    warnings: Vec<String>,
     files: Vec<FileEntry<'a>>,
+}
+
+/// The entry point; without provenance the script is its bundle path and the observed run's
+/// arguments are left out.
+#[derive(Serialize)]
+struct EntryOut<'a> {
+    kind: &'a str,
+    script: Option<String>,
+    module: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    args: Option<&'a [String]>,
 }
 
 pub struct Facts<'a> {
     pub python: &'a str,
     pub entry: &'a crate::observe::manifest::Entry,
+    /// Bundle path of the entry script.
+    pub entry_dest: Option<&'a str>,
     /// (system, version): `glibc` 2.34, `macos` 11.0, …
     pub floors: &'a [(String, String)],
     pub host_libraries: &'a [String],
     /// What optional steps did (`--compact`).
     pub notes: &'a [String],
     pub warnings: &'a [String],
+    /// `--no-provenance`: rewrites the build machine's paths.
+    pub redactor: Option<&'a Redactor>,
 }
 
 pub fn glibc_text(v: Option<(u32, u32)>) -> Option<String> {
@@ -67,22 +85,27 @@ pub fn json(plan: &Plan, written: &Written, facts: &Facts) -> anyhow::Result<Str
             continue;
         }
         let (bytes, patched) = match outcome {
-            Some(Outcome::Written { bytes, patched }) => (Some(*bytes), patched.as_deref()),
+            Some(Outcome::Written { bytes, patched }) => (Some(*bytes), patched.clone()),
             _ => (None, None),
         };
+        let red = facts.redactor;
         files.push(FileEntry {
             path: dest,
             source: match &item.source {
+                Source::File(_) if red.is_some() => None,
                 // Paths of the recorded machine (under --root, not of this one).
-                Source::File(p) => super::rootfs::logical(p),
-                Source::Bytes { .. } => "generated".into(),
-                Source::Symlink(t) => format!("symlink -> {t}"),
-                Source::Zip(m) => format!("zip archive of {} files", m.len()),
+                Source::File(p) => Some(super::rootfs::logical(p)),
+                Source::Bytes { .. } => Some("generated".into()),
+                Source::Symlink(t) => Some(format!("symlink -> {t}")),
+                Source::Zip(m) => Some(format!("zip archive of {} files", m.len())),
             },
             group: &item.group,
             why: &item.why,
             bytes,
-            patched,
+            patched: match red {
+                Some(r) => patched.map(|p| r.text(&p)),
+                None => patched,
+            },
             same_as: written.same_as.get(dest).map(|s| s.as_str()),
         });
     }
@@ -90,18 +113,36 @@ pub fn json(plan: &Plan, written: &Written, facts: &Facts) -> anyhow::Result<Str
         format: "shenzi-bundle",
         version: 1,
         python: facts.python,
-        entry: facts.entry,
+        entry: EntryOut {
+            kind: &facts.entry.kind,
+            script: match facts.redactor {
+                Some(_) => facts.entry_dest.map(String::from),
+                None => facts.entry.script.clone(),
+            },
+            module: facts.entry.module.as_deref(),
+            args: facts
+                .redactor
+                .is_none()
+                .then_some(facts.entry.args.as_slice()),
+        },
         floors: facts
             .floors
             .iter()
             .map(|(k, v)| (format!("{k}_floor"), v.as_str()))
             .collect(),
         host_libraries: facts.host_libraries,
-        notes: facts.notes,
-        warnings: facts.warnings,
+        notes: redacted(facts.notes, facts.redactor),
+        warnings: redacted(facts.warnings, facts.redactor),
         files,
     };
     Ok(serde_json::to_string_pretty(&r)? + "\n")
+}
+
+fn redacted(texts: &[String], redactor: Option<&Redactor>) -> Vec<String> {
+    match redactor {
+        Some(r) => texts.iter().map(|t| r.text(t)).collect(),
+        None => texts.to_vec(),
+    }
 }
 
 fn human(n: u64) -> String {
