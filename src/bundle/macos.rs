@@ -253,8 +253,30 @@ pub fn native(
             .unwrap_or_default(),
         host_libraries: host.into_iter().collect(),
         warnings,
-        edges: Vec::new(),
+        edges: edges(&graph, &dests, plan),
     })
+}
+
+/// Which bundled image needs which (bundle paths), from the resolved load commands.
+fn edges(
+    graph: &Graph,
+    dests: &BTreeMap<NodeIndex, Vec<String>>,
+    plan: &Plan,
+) -> Vec<(String, String)> {
+    let mut out: BTreeSet<(String, String)> = BTreeSet::new();
+    for (ix, from) in dests {
+        for e in graph.g.edges(*ix) {
+            let Some(to) = dests.get(&e.target()).and_then(|d| d.first()) else {
+                continue;
+            };
+            for d in from {
+                if d != to && plan.items.contains_key(d) && plan.items.contains_key(to) {
+                    out.insert((d.clone(), to.clone()));
+                }
+            }
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// Whether a file's name looks like something dyld loads.
