@@ -1,15 +1,25 @@
 //! Mach-O constants used by this crate (values from <mach-o/loader.h>, <mach-o/fat.h>,
-//! <mach-o/fixup-chains.h> and the code-signing headers).
+//! <mach-o/nlist.h>, <mach-o/fixup-chains.h>, <mach/machine.h>, <mach/thread_status.h> and the
+//! code-signing headers).
+
+#![allow(missing_docs)]
 
 pub const MH_MAGIC: u32 = 0xfeed_face;
 pub const MH_MAGIC_64: u32 = 0xfeed_facf;
 pub const FAT_MAGIC: u32 = 0xcafe_babe;
 pub const FAT_MAGIC_64: u32 = 0xcafe_babf;
 
+// File types.
 pub const MH_OBJECT: u32 = 0x1;
 pub const MH_EXECUTE: u32 = 0x2;
 pub const MH_DYLIB: u32 = 0x6;
+pub const MH_DYLINKER: u32 = 0x7;
 pub const MH_BUNDLE: u32 = 0x8;
+pub const MH_DYLIB_STUB: u32 = 0x9;
+pub const MH_DSYM: u32 = 0xa;
+
+/// Header flag: the executable is position independent (loaded at a random address).
+pub const MH_PIE: u32 = 0x20_0000;
 
 pub const CPU_TYPE_X86: u32 = 7;
 pub const CPU_TYPE_X86_64: u32 = 0x0100_0007;
@@ -18,20 +28,40 @@ pub const CPU_TYPE_ARM64: u32 = 0x0100_000c;
 pub const CPU_TYPE_ARM64_32: u32 = 0x0200_000c;
 pub const CPU_TYPE_POWERPC: u32 = 18;
 pub const CPU_TYPE_POWERPC64: u32 = 0x0100_0012;
+/// The bits of `cpusubtype` that name the subtype (the rest are capability flags).
+pub const CPU_SUBTYPE_MASK: u32 = 0xff;
+pub const CPU_SUBTYPE_ARM64E: u32 = 2;
+pub const CPU_SUBTYPE_X86_64_H: u32 = 8;
 
+// Load commands.
 pub const LC_REQ_DYLD: u32 = 0x8000_0000;
 pub const LC_SEGMENT: u32 = 0x1;
 pub const LC_SYMTAB: u32 = 0x2;
+pub const LC_SYMSEG: u32 = 0x3;
 pub const LC_THREAD: u32 = 0x4;
 pub const LC_UNIXTHREAD: u32 = 0x5;
+pub const LC_LOADFVMLIB: u32 = 0x6;
+pub const LC_IDFVMLIB: u32 = 0x7;
+pub const LC_IDENT: u32 = 0x8;
+pub const LC_FVMFILE: u32 = 0x9;
+pub const LC_PREPAGE: u32 = 0xa;
 pub const LC_DYSYMTAB: u32 = 0xb;
 pub const LC_LOAD_DYLIB: u32 = 0xc;
 pub const LC_ID_DYLIB: u32 = 0xd;
+pub const LC_LOAD_DYLINKER: u32 = 0xe;
+pub const LC_ID_DYLINKER: u32 = 0xf;
+pub const LC_PREBOUND_DYLIB: u32 = 0x10;
 pub const LC_ROUTINES: u32 = 0x11;
+pub const LC_SUB_FRAMEWORK: u32 = 0x12;
+pub const LC_SUB_UMBRELLA: u32 = 0x13;
+pub const LC_SUB_CLIENT: u32 = 0x14;
+pub const LC_SUB_LIBRARY: u32 = 0x15;
 pub const LC_TWOLEVEL_HINTS: u32 = 0x16;
+pub const LC_PREBIND_CKSUM: u32 = 0x17;
 pub const LC_LOAD_WEAK_DYLIB: u32 = 0x18 | LC_REQ_DYLD;
 pub const LC_SEGMENT_64: u32 = 0x19;
 pub const LC_ROUTINES_64: u32 = 0x1a;
+pub const LC_UUID: u32 = 0x1b;
 pub const LC_RPATH: u32 = 0x1c | LC_REQ_DYLD;
 pub const LC_CODE_SIGNATURE: u32 = 0x1d;
 pub const LC_SEGMENT_SPLIT_INFO: u32 = 0x1e;
@@ -41,45 +71,36 @@ pub const LC_ENCRYPTION_INFO: u32 = 0x21;
 pub const LC_DYLD_INFO: u32 = 0x22;
 pub const LC_DYLD_INFO_ONLY: u32 = 0x22 | LC_REQ_DYLD;
 pub const LC_LOAD_UPWARD_DYLIB: u32 = 0x23 | LC_REQ_DYLD;
+pub const LC_VERSION_MIN_MACOSX: u32 = 0x24;
+pub const LC_VERSION_MIN_IPHONEOS: u32 = 0x25;
 pub const LC_FUNCTION_STARTS: u32 = 0x26;
+pub const LC_DYLD_ENVIRONMENT: u32 = 0x27;
 pub const LC_MAIN: u32 = 0x28 | LC_REQ_DYLD;
 pub const LC_DATA_IN_CODE: u32 = 0x29;
+pub const LC_SOURCE_VERSION: u32 = 0x2a;
 pub const LC_DYLIB_CODE_SIGN_DRS: u32 = 0x2b;
 pub const LC_ENCRYPTION_INFO_64: u32 = 0x2c;
+pub const LC_LINKER_OPTION: u32 = 0x2d;
 pub const LC_LINKER_OPTIMIZATION_HINT: u32 = 0x2e;
+pub const LC_VERSION_MIN_TVOS: u32 = 0x2f;
+pub const LC_VERSION_MIN_WATCHOS: u32 = 0x30;
 pub const LC_NOTE: u32 = 0x31;
+pub const LC_BUILD_VERSION: u32 = 0x32;
 pub const LC_DYLD_EXPORTS_TRIE: u32 = 0x33 | LC_REQ_DYLD;
 pub const LC_DYLD_CHAINED_FIXUPS: u32 = 0x34 | LC_REQ_DYLD;
 pub const LC_FILESET_ENTRY: u32 = 0x35 | LC_REQ_DYLD;
 pub const LC_ATOM_INFO: u32 = 0x36;
+pub const LC_FUNCTION_VARIANTS: u32 = 0x37;
+pub const LC_FUNCTION_VARIANT_FIXUPS: u32 = 0x38;
+pub const LC_TARGET_TRIPLE: u32 = 0x39;
 
-/// Load commands that name a dylib this image depends on.
-pub const DEPENDENCY_CMDS: [u32; 5] = [
-    LC_LOAD_DYLIB,
-    LC_LOAD_WEAK_DYLIB,
-    LC_REEXPORT_DYLIB,
-    LC_LOAD_UPWARD_DYLIB,
-    LC_LAZY_LOAD_DYLIB,
-];
-
-/// Load commands that are a `linkedit_data_command` (cmd, cmdsize, dataoff, datasize).
-pub const LINKEDIT_DATA_CMDS: [u32; 9] = [
-    LC_CODE_SIGNATURE,
-    LC_SEGMENT_SPLIT_INFO,
-    LC_FUNCTION_STARTS,
-    LC_DATA_IN_CODE,
-    LC_DYLIB_CODE_SIGN_DRS,
-    LC_LINKER_OPTIMIZATION_HINT,
-    LC_DYLD_EXPORTS_TRIE,
-    LC_DYLD_CHAINED_FIXUPS,
-    LC_ATOM_INFO,
-];
-
+// Sections.
 pub const SECTION_TYPE: u32 = 0xff;
 pub const S_ZEROFILL: u32 = 0x1;
 pub const S_GB_ZEROFILL: u32 = 0xc;
 pub const S_THREAD_LOCAL_ZEROFILL: u32 = 0x12;
 
+// Symbols (`nlist`).
 pub const N_STAB: u8 = 0xe0;
 pub const N_TYPE: u8 = 0x0e;
 pub const N_SECT: u8 = 0x0e;
@@ -88,6 +109,63 @@ pub const N_FUN: u8 = 0x24;
 pub const N_STSYM: u8 = 0x26;
 pub const N_LCSYM: u8 = 0x28;
 pub const N_ENSYM: u8 = 0x4e;
+
+// Dyld-info opcode streams: the high nibble is the opcode, the low one an immediate.
+pub const OPCODE_MASK: u8 = 0xf0;
+pub const IMMEDIATE_MASK: u8 = 0x0f;
+
+pub const REBASE_TYPE_POINTER: u8 = 1;
+pub const REBASE_TYPE_TEXT_ABSOLUTE32: u8 = 2;
+pub const REBASE_OPCODE_DONE: u8 = 0x00;
+pub const REBASE_OPCODE_SET_TYPE_IMM: u8 = 0x10;
+pub const REBASE_OPCODE_SET_SEGMENT_AND_OFFSET_ULEB: u8 = 0x20;
+pub const REBASE_OPCODE_ADD_ADDR_ULEB: u8 = 0x30;
+pub const REBASE_OPCODE_ADD_ADDR_IMM_SCALED: u8 = 0x40;
+pub const REBASE_OPCODE_DO_REBASE_IMM_TIMES: u8 = 0x50;
+pub const REBASE_OPCODE_DO_REBASE_ULEB_TIMES: u8 = 0x60;
+pub const REBASE_OPCODE_DO_REBASE_ADD_ADDR_ULEB: u8 = 0x70;
+pub const REBASE_OPCODE_DO_REBASE_ULEB_TIMES_SKIPPING_ULEB: u8 = 0x80;
+
+pub const BIND_OPCODE_DONE: u8 = 0x00;
+pub const BIND_OPCODE_SET_DYLIB_ORDINAL_IMM: u8 = 0x10;
+pub const BIND_OPCODE_SET_DYLIB_ORDINAL_ULEB: u8 = 0x20;
+pub const BIND_OPCODE_SET_DYLIB_SPECIAL_IMM: u8 = 0x30;
+pub const BIND_OPCODE_SET_SYMBOL_TRAILING_FLAGS_IMM: u8 = 0x40;
+pub const BIND_OPCODE_SET_TYPE_IMM: u8 = 0x50;
+pub const BIND_OPCODE_SET_ADDEND_SLEB: u8 = 0x60;
+pub const BIND_OPCODE_SET_SEGMENT_AND_OFFSET_ULEB: u8 = 0x70;
+pub const BIND_OPCODE_ADD_ADDR_ULEB: u8 = 0x80;
+pub const BIND_OPCODE_DO_BIND: u8 = 0x90;
+pub const BIND_OPCODE_DO_BIND_ADD_ADDR_ULEB: u8 = 0xa0;
+pub const BIND_OPCODE_DO_BIND_ADD_ADDR_IMM_SCALED: u8 = 0xb0;
+pub const BIND_OPCODE_DO_BIND_ULEB_TIMES_SKIPPING_ULEB: u8 = 0xc0;
+pub const BIND_OPCODE_THREADED: u8 = 0xd0;
+
+// Export trie terminal flags.
+pub const EXPORT_SYMBOL_FLAGS_KIND_MASK: u64 = 0x03;
+pub const EXPORT_SYMBOL_FLAGS_KIND_ABSOLUTE: u64 = 0x02;
+pub const EXPORT_SYMBOL_FLAGS_REEXPORT: u64 = 0x08;
+pub const EXPORT_SYMBOL_FLAGS_STUB_AND_RESOLVER: u64 = 0x10;
+
+// Chained fixups: pointer formats (`dyld_chained_starts_in_segment.pointer_format`).
+pub const DYLD_CHAINED_PTR_ARM64E: u16 = 1;
+pub const DYLD_CHAINED_PTR_64: u16 = 2;
+pub const DYLD_CHAINED_PTR_64_OFFSET: u16 = 6;
+pub const DYLD_CHAINED_PTR_ARM64E_USERLAND: u16 = 9;
+pub const DYLD_CHAINED_PTR_ARM64E_USERLAND24: u16 = 12;
+/// A page of `page_start` with no fixups.
+pub const DYLD_CHAINED_PTR_START_NONE: u16 = 0xffff;
+/// A `page_start` entry that indexes a list of chain starts.
+pub const DYLD_CHAINED_PTR_START_MULTI: u16 = 0x8000;
+
+// Thread states of LC_THREAD / LC_UNIXTHREAD.
+pub const X86_THREAD_STATE32: u32 = 1;
+pub const X86_THREAD_STATE64: u32 = 4;
+pub const ARM_THREAD_STATE64: u32 = 6;
+
+// Compact unwind (`__TEXT,__unwind_info`).
+pub const UNWIND_SECTION_VERSION: u32 = 1;
+pub const UNWIND_SECOND_LEVEL_REGULAR: u32 = 2;
 
 /// Code signing blob magics (big-endian in the file).
 pub const CSMAGIC_EMBEDDED_SIGNATURE: u32 = 0xfade_0cc0;
@@ -101,9 +179,80 @@ pub const CSSLOT_REQUIREMENTS: u32 = 2;
 pub const CSSLOT_ENTITLEMENTS: u32 = 5;
 pub const CSSLOT_DER_ENTITLEMENTS: u32 = 7;
 pub const CSSLOT_ALTERNATE_CODEDIRECTORIES: u32 = 0x1000;
+/// One past the last alternate CodeDirectory slot.
+pub const CSSLOT_ALTERNATE_CODEDIRECTORY_LIMIT: u32 = 0x1005;
 pub const CSSLOT_SIGNATURESLOT: u32 = 0x10000;
 pub const CS_ADHOC: u32 = 0x2;
 pub const CS_LINKER_SIGNED: u32 = 0x2_0000;
 pub const CS_HASHTYPE_SHA256: u8 = 2;
+pub const CS_SHA256_LEN: u8 = 32;
 pub const CS_EXECSEG_MAIN_BINARY: u64 = 0x1;
 pub const CS_PAGE_SHIFT: u8 = 12;
+/// CodeDirectory versions: with a team identifier, with the exec-segment fields.
+pub const CS_SUPPORTSTEAMID: u32 = 0x20200;
+pub const CS_SUPPORTSEXECSEG: u32 = 0x20400;
+
+/// The name of a load command kind (`LC_SEGMENT_64`), if this crate knows it.
+pub fn command_name(cmd: u32) -> Option<&'static str> {
+    Some(match cmd {
+        LC_SEGMENT => "LC_SEGMENT",
+        LC_SYMTAB => "LC_SYMTAB",
+        LC_SYMSEG => "LC_SYMSEG",
+        LC_THREAD => "LC_THREAD",
+        LC_UNIXTHREAD => "LC_UNIXTHREAD",
+        LC_LOADFVMLIB => "LC_LOADFVMLIB",
+        LC_IDFVMLIB => "LC_IDFVMLIB",
+        LC_IDENT => "LC_IDENT",
+        LC_FVMFILE => "LC_FVMFILE",
+        LC_PREPAGE => "LC_PREPAGE",
+        LC_DYSYMTAB => "LC_DYSYMTAB",
+        LC_LOAD_DYLIB => "LC_LOAD_DYLIB",
+        LC_ID_DYLIB => "LC_ID_DYLIB",
+        LC_LOAD_DYLINKER => "LC_LOAD_DYLINKER",
+        LC_ID_DYLINKER => "LC_ID_DYLINKER",
+        LC_PREBOUND_DYLIB => "LC_PREBOUND_DYLIB",
+        LC_ROUTINES => "LC_ROUTINES",
+        LC_SUB_FRAMEWORK => "LC_SUB_FRAMEWORK",
+        LC_SUB_UMBRELLA => "LC_SUB_UMBRELLA",
+        LC_SUB_CLIENT => "LC_SUB_CLIENT",
+        LC_SUB_LIBRARY => "LC_SUB_LIBRARY",
+        LC_TWOLEVEL_HINTS => "LC_TWOLEVEL_HINTS",
+        LC_PREBIND_CKSUM => "LC_PREBIND_CKSUM",
+        LC_LOAD_WEAK_DYLIB => "LC_LOAD_WEAK_DYLIB",
+        LC_SEGMENT_64 => "LC_SEGMENT_64",
+        LC_ROUTINES_64 => "LC_ROUTINES_64",
+        LC_UUID => "LC_UUID",
+        LC_RPATH => "LC_RPATH",
+        LC_CODE_SIGNATURE => "LC_CODE_SIGNATURE",
+        LC_SEGMENT_SPLIT_INFO => "LC_SEGMENT_SPLIT_INFO",
+        LC_REEXPORT_DYLIB => "LC_REEXPORT_DYLIB",
+        LC_LAZY_LOAD_DYLIB => "LC_LAZY_LOAD_DYLIB",
+        LC_ENCRYPTION_INFO => "LC_ENCRYPTION_INFO",
+        LC_DYLD_INFO => "LC_DYLD_INFO",
+        LC_DYLD_INFO_ONLY => "LC_DYLD_INFO_ONLY",
+        LC_LOAD_UPWARD_DYLIB => "LC_LOAD_UPWARD_DYLIB",
+        LC_VERSION_MIN_MACOSX => "LC_VERSION_MIN_MACOSX",
+        LC_VERSION_MIN_IPHONEOS => "LC_VERSION_MIN_IPHONEOS",
+        LC_FUNCTION_STARTS => "LC_FUNCTION_STARTS",
+        LC_DYLD_ENVIRONMENT => "LC_DYLD_ENVIRONMENT",
+        LC_MAIN => "LC_MAIN",
+        LC_DATA_IN_CODE => "LC_DATA_IN_CODE",
+        LC_SOURCE_VERSION => "LC_SOURCE_VERSION",
+        LC_DYLIB_CODE_SIGN_DRS => "LC_DYLIB_CODE_SIGN_DRS",
+        LC_ENCRYPTION_INFO_64 => "LC_ENCRYPTION_INFO_64",
+        LC_LINKER_OPTION => "LC_LINKER_OPTION",
+        LC_LINKER_OPTIMIZATION_HINT => "LC_LINKER_OPTIMIZATION_HINT",
+        LC_VERSION_MIN_TVOS => "LC_VERSION_MIN_TVOS",
+        LC_VERSION_MIN_WATCHOS => "LC_VERSION_MIN_WATCHOS",
+        LC_NOTE => "LC_NOTE",
+        LC_BUILD_VERSION => "LC_BUILD_VERSION",
+        LC_DYLD_EXPORTS_TRIE => "LC_DYLD_EXPORTS_TRIE",
+        LC_DYLD_CHAINED_FIXUPS => "LC_DYLD_CHAINED_FIXUPS",
+        LC_FILESET_ENTRY => "LC_FILESET_ENTRY",
+        LC_ATOM_INFO => "LC_ATOM_INFO",
+        LC_FUNCTION_VARIANTS => "LC_FUNCTION_VARIANTS",
+        LC_FUNCTION_VARIANT_FIXUPS => "LC_FUNCTION_VARIANT_FIXUPS",
+        LC_TARGET_TRIPLE => "LC_TARGET_TRIPLE",
+        _ => return None,
+    })
+}
