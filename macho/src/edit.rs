@@ -138,13 +138,58 @@ fn check_removal(m: &MachO, k: usize, name: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Where a new dependency goes among these commands: after the last dependency.
-fn dependency_slot<'c>(
-    mut cmds: impl DoubleEndedIterator<Item = &'c LoadCommand> + ExactSizeIterator,
-) -> usize {
-    let n = cmds.len();
-    cmds.rposition(LoadCommand::is_dependency)
-        .map_or(n, |i| i + 1)
+/// What the dependency edits work on: load commands, or the slots of [`Semantics::Input`].
+trait Item {
+    fn command(&self) -> &LoadCommand;
+}
+
+impl Item for LoadCommand {
+    fn command(&self) -> &LoadCommand {
+        self
+    }
+}
+
+/// Removes the first dependency among `items` that `named` picks (checked as
+/// [`check_removal`] says).
+fn remove_dependency<T: Item>(
+    m: &MachO,
+    items: &mut Vec<T>,
+    named: impl Fn(&T) -> bool,
+    name: &[u8],
+) -> Result<()> {
+    let deps: Vec<usize> = (0..items.len())
+        .filter(|&i| items[i].command().is_dependency())
+        .collect();
+    if let Some(k) = deps.iter().position(|&i| named(&items[i])) {
+        check_removal(m, k, name)?;
+        items.remove(deps[k]);
+    }
+    Ok(())
+}
+
+/// Adds an LC_LOAD_DYLIB for `name` after the last dependency among `items`, unless one
+/// already names it; `item` makes the new item.
+fn add_dependency<T: Item>(
+    ctx: Ctx,
+    items: &mut Vec<T>,
+    item: impl FnOnce(LoadCommand) -> T,
+    name: &[u8],
+) {
+    let present = items
+        .iter()
+        .map(T::command)
+        .any(|c| c.is_dependency() && c.string() == Some(name));
+    if present {
+        return;
+    }
+    let at = items
+        .iter()
+        .rposition(|i| i.command().is_dependency())
+        .map_or(items.len(), |i| i + 1);
+    items.insert(
+        at,
+        item(LoadCommand::dylib(ctx, DylibKind::Load, name, None)),
+    );
 }
 
 fn sequential(m: &MachO, edits: &EditSet) -> Result<Vec<LoadCommand>> {
@@ -174,28 +219,11 @@ fn sequential(m: &MachO, edits: &EditSet) -> Result<Vec<LoadCommand>> {
     }
 
     for name in &edits.remove_dylib {
-        let deps: Vec<usize> = (0..cmds.len())
-            .filter(|&i| cmds[i].is_dependency())
-            .collect();
-        let Some(k) = deps
-            .iter()
-            .position(|&i| cmds[i].string() == Some(name.as_slice()))
-        else {
-            continue;
-        };
-        check_removal(m, k, name)?;
-        cmds.remove(deps[k]);
+        let named = |c: &LoadCommand| c.string() == Some(name.as_slice());
+        remove_dependency(m, &mut cmds, named, name)?;
     }
-
     for name in &edits.add_dylib {
-        let present = cmds
-            .iter()
-            .any(|c| c.is_dependency() && c.string() == Some(name.as_slice()));
-        if present {
-            continue;
-        }
-        let at = dependency_slot(cmds.iter());
-        cmds.insert(at, LoadCommand::dylib(ctx, DylibKind::Load, name, None));
+        add_dependency(ctx, &mut cmds, |c| c, name);
     }
 
     for op in &edits.rpath {
@@ -216,6 +244,12 @@ struct Slot {
     taken: bool,
     /// The rpath operation (its index) that gave this LC_RPATH its path, by renaming or adding.
     made_by: Option<usize>,
+}
+
+impl Item for Slot {
+    fn command(&self) -> &LoadCommand {
+        &self.cmd
+    }
 }
 
 fn against_input(m: &MachO, edits: &EditSet) -> Result<Applied> {
@@ -265,35 +299,18 @@ fn against_input(m: &MachO, edits: &EditSet) -> Result<Applied> {
     }
 
     for name in &edits.remove_dylib {
-        let deps: Vec<usize> = (0..slots.len()).filter(|&i| is_dep(&slots[i])).collect();
-        let Some(k) = deps
-            .iter()
-            .position(|&i| slots[i].input.as_deref() == Some(name.as_slice()))
-        else {
-            continue;
-        };
-        check_removal(m, k, name)?;
-        slots.remove(deps[k]);
+        let named = |s: &Slot| s.input.as_deref() == Some(name.as_slice());
+        remove_dependency(m, &mut slots, named, name)?;
     }
-
     for name in &edits.add_dylib {
-        let present = slots
-            .iter()
-            .any(|s| is_dep(s) && s.cmd.string() == Some(name.as_slice()));
-        if present {
-            continue;
-        }
-        let at = dependency_slot(slots.iter().map(|s| &s.cmd));
-        slots.insert(
-            at,
-            Slot {
-                cmd: LoadCommand::dylib(ctx, DylibKind::Load, name, None),
-                input: None,
-                path: None,
-                taken: false,
-                made_by: None,
-            },
-        );
+        let added = |cmd| Slot {
+            cmd,
+            input: None,
+            path: None,
+            taken: false,
+            made_by: None,
+        };
+        add_dependency(ctx, &mut slots, added, name);
     }
 
     let missing = |p: &[u8]| Error::RpathNotFound {

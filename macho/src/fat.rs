@@ -1,9 +1,11 @@
 //! Universal ("fat") files: the big-endian `fat_header` with 32-bit (`FAT_MAGIC`) or 64-bit
 //! (`FAT_MAGIC_64`) arch entries, each naming one thin image inside the file.
 
-use scroll::{Pread, Pwrite, SizeWith, BE};
+use scroll::ctx::TryIntoCtx;
+use scroll::{Endian, Pread, Pwrite, SizeWith, BE};
 
 use crate::bytes::{be32, slice};
+use crate::codec::{convert, narrow, Word};
 use crate::consts::{FAT_MAGIC, FAT_MAGIC_64};
 use crate::error::{malformed, Error, Result};
 
@@ -25,23 +27,40 @@ pub struct FatArch {
     pub align: u32,
 }
 
-#[derive(Pread, Pwrite, SizeWith)]
-struct FatArch32 {
+/// `fat_arch` (`W` = u32) and `fat_arch_64` (u64, followed by a reserved word).
+#[derive(Clone, Copy, Pread, Pwrite, SizeWith)]
+struct RawFatArch<W> {
     cputype: u32,
     cpusubtype: u32,
-    offset: u32,
-    size: u32,
+    offset: W,
+    size: W,
     align: u32,
 }
 
-#[derive(Pread, Pwrite, SizeWith)]
-struct FatArch64 {
-    cputype: u32,
-    cpusubtype: u32,
-    offset: u64,
-    size: u64,
-    align: u32,
-    reserved: u32,
+impl<W: Word> RawFatArch<W>
+where
+    for<'r> &'r W: TryIntoCtx<Endian, Error = scroll::Error>,
+{
+    fn read(table: &[u8], at: usize) -> Result<FatArch> {
+        let a: RawFatArch<W> = table
+            .pread_with(at, BE)
+            .map_err(|e: scroll::Error| malformed("fat arch", e.to_string()))?;
+        Ok(convert!(a => FatArch { cputype, cpusubtype, align;
+            offset: a.offset.into(),
+            size: a.size.into(),
+        }))
+    }
+
+    fn write(a: &FatArch, out: &mut [u8], at: usize) -> Result<()> {
+        let raw = convert!(a => RawFatArch::<W> { cputype, cpusubtype, align;
+            offset: narrow(a.offset, "a slice offset")?,
+            size: narrow(a.size, "a slice size")?,
+        });
+        // By reference: see `codec::Word`.
+        out.pwrite_with(&raw, at, BE)
+            .map(|_| ())
+            .map_err(|e| Error::Internal(format!("writing the fat header: {e}")))
+    }
 }
 
 /// A fat header: its entry size and the architectures.
@@ -92,25 +111,10 @@ impl Fat {
         let mut arches = Vec::with_capacity(n as usize);
         for i in 0..n as usize {
             let at = i * entry as usize;
-            let bad = |e: scroll::Error| malformed("fat arch", e.to_string());
             let a = if is64 {
-                let a: FatArch64 = table.pread_with(at, BE).map_err(bad)?;
-                FatArch {
-                    cputype: a.cputype,
-                    cpusubtype: a.cpusubtype,
-                    offset: a.offset,
-                    size: a.size,
-                    align: a.align,
-                }
+                RawFatArch::<u64>::read(table, at)?
             } else {
-                let a: FatArch32 = table.pread_with(at, BE).map_err(bad)?;
-                FatArch {
-                    cputype: a.cputype,
-                    cpusubtype: a.cpusubtype,
-                    offset: a.offset.into(),
-                    size: a.size.into(),
-                    align: a.align,
-                }
+                RawFatArch::<u32>::read(table, at)?
             };
             if a.offset < table_end
                 || a.offset
@@ -213,24 +217,9 @@ impl Fat {
         for (i, a) in arches.iter().enumerate() {
             let at = 8 + i * entry;
             if self.is64 {
-                let e = FatArch64 {
-                    cputype: a.cputype,
-                    cpusubtype: a.cpusubtype,
-                    offset: a.offset,
-                    size: a.size,
-                    align: a.align,
-                    reserved: 0,
-                };
-                out.pwrite_with(e, at, BE).map_err(fail)?;
+                RawFatArch::<u64>::write(a, &mut out, at)?;
             } else {
-                let e = FatArch32 {
-                    cputype: a.cputype,
-                    cpusubtype: a.cpusubtype,
-                    offset: a.offset as u32,
-                    size: a.size as u32,
-                    align: a.align,
-                };
-                out.pwrite_with(e, at, BE).map_err(fail)?;
+                RawFatArch::<u32>::write(a, &mut out, at)?;
             }
         }
         for (a, s) in arches.iter().zip(slices) {

@@ -73,6 +73,7 @@
 
 mod bytes;
 mod check;
+mod codec;
 mod command;
 pub mod consts;
 mod edit;

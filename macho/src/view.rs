@@ -7,9 +7,10 @@
 use scroll::{Pread, Pwrite, SizeWith};
 
 use crate::bytes::{slice, Ctx};
-use crate::command::{Command, DylibCommand, DylibKind, LoadCommand, Segment, Table};
+use crate::command::{Command, DylibCommand, DylibKind, LoadCommand, Segment};
 use crate::consts::*;
 use crate::error::{malformed, Error, Result};
+use crate::moves::Table;
 
 /// The `mach_header` / `mach_header_64`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Pread, Pwrite, SizeWith)]

@@ -3,37 +3,45 @@
 
 use shenzi_macho::{check, rewrite, summarize, EditSet, Fat, Layout, Options, Output, RpathOp};
 
+/// Writers of 32- and 64-bit values in one byte order.
+fn writers(big: bool) -> (impl Fn(u32) -> [u8; 4], impl Fn(u64) -> [u8; 8]) {
+    let w32 = move |v: u32| {
+        if big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let w64 = move |v: u64| {
+        if big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    (w32, w64)
+}
+
+/// A segment or section name, NUL-padded.
+fn name16(s: &str) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..s.len()].copy_from_slice(s.as_bytes());
+    b
+}
+
 /// A minimal MH_DYLIB: header, one __TEXT segment with one section at `text_off`, an
 /// LC_ID_DYLIB and an LC_LOAD_DYLIB. `big` selects big-endian, `is64` the 64-bit layout.
 fn image(is64: bool, big: bool, text_off: u32) -> Vec<u8> {
-    let w32 = |v: u32| {
-        if big {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
-    };
-    let w64 = |v: u64| {
-        if big {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
-    };
+    let (w32, w64) = writers(big);
     let mut cmds = Vec::new();
     // Segment with one section.
     let mut seg = Vec::new();
-    let name = |s: &str| {
-        let mut b = [0u8; 16];
-        b[..s.len()].copy_from_slice(s.as_bytes());
-        b
-    };
     let size = 0x100u32;
     let filesize = text_off + size;
     if is64 {
         seg.extend_from_slice(&w32(0x19));
         seg.extend_from_slice(&w32(72 + 80));
-        seg.extend_from_slice(&name("__TEXT"));
+        seg.extend_from_slice(&name16("__TEXT"));
         seg.extend_from_slice(&w64(0));
         seg.extend_from_slice(&w64(0x1000));
         seg.extend_from_slice(&w64(0));
@@ -41,8 +49,8 @@ fn image(is64: bool, big: bool, text_off: u32) -> Vec<u8> {
         for v in [5u32, 5, 1, 0] {
             seg.extend_from_slice(&w32(v));
         }
-        seg.extend_from_slice(&name("__text"));
-        seg.extend_from_slice(&name("__TEXT"));
+        seg.extend_from_slice(&name16("__text"));
+        seg.extend_from_slice(&name16("__TEXT"));
         seg.extend_from_slice(&w64(text_off as u64));
         seg.extend_from_slice(&w64(size as u64));
         for v in [text_off, 2, 0, 0, 0x8000_0400, 0, 0, 0] {
@@ -51,12 +59,12 @@ fn image(is64: bool, big: bool, text_off: u32) -> Vec<u8> {
     } else {
         seg.extend_from_slice(&w32(0x1));
         seg.extend_from_slice(&w32(56 + 68));
-        seg.extend_from_slice(&name("__TEXT"));
+        seg.extend_from_slice(&name16("__TEXT"));
         for v in [0u32, 0x1000, 0, filesize, 5, 5, 1, 0] {
             seg.extend_from_slice(&w32(v));
         }
-        seg.extend_from_slice(&name("__text"));
-        seg.extend_from_slice(&name("__TEXT"));
+        seg.extend_from_slice(&name16("__text"));
+        seg.extend_from_slice(&name16("__TEXT"));
         for v in [text_off, size, text_off, 2, 0, 0, 0x8000_0400, 0, 0] {
             seg.extend_from_slice(&w32(v));
         }
@@ -243,25 +251,7 @@ struct ObjLayout {
 /// zero-fill __bss, LC_DATA_IN_CODE, LC_NOTE, LC_SYMTAB with two symbols. Nothing is padded:
 /// the section starts where the load commands end (rounded to its alignment).
 fn object(is64: bool, big: bool) -> (Vec<u8>, ObjLayout) {
-    let w32 = |v: u32| {
-        if big {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
-    };
-    let w64 = |v: u64| {
-        if big {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
-    };
-    let name = |s: &str| {
-        let mut b = [0u8; 16];
-        b[..s.len()].copy_from_slice(s.as_bytes());
-        b
-    };
+    let (w32, w64) = writers(big);
     let (hs, seg_hdr, sect) = if is64 {
         (32u32, 72u32, 80u32)
     } else {
@@ -322,8 +312,8 @@ fn object(is64: bool, big: bool) -> (Vec<u8>, ObjLayout) {
         ),
         ("__bss", "__DATA", 0x20, 0x20, 0, 3, 0, 0, 1),
     ] {
-        out.extend_from_slice(&name(sn));
-        out.extend_from_slice(&name(sg));
+        out.extend_from_slice(&name16(sn));
+        out.extend_from_slice(&name16(sg));
         if is64 {
             out.extend_from_slice(&w64(addr));
             out.extend_from_slice(&w64(size));
@@ -344,7 +334,7 @@ fn object(is64: bool, big: bool) -> (Vec<u8>, ObjLayout) {
     }
     out.extend_from_slice(&w32(0x31));
     out.extend_from_slice(&w32(40));
-    out.extend_from_slice(&name("shenzi"));
+    out.extend_from_slice(&name16("shenzi"));
     out.extend_from_slice(&w64(note));
     out.extend_from_slice(&w64(8));
     for v in [0x2u32, 24, symoff, 2, stroff, strtab.len() as u32] {
