@@ -9,6 +9,11 @@
 //! (the output parses, verifies and holds the requested state). Nothing here touches the file
 //! system: the caller applies the [`Rewrite`] to a file or a buffer.
 //!
+//! A new load command kind is a variant of [`Command`] (with a struct for its fields); every
+//! match over `Command` is exhaustive, so the compiler then points at each place that must say
+//! how to read and write the kind and which file offsets and addresses it records (those move
+//! when the image grows; a kind that cannot say is refused then, never copied unchanged).
+//!
 //! Known limits of growing (each refused with a clear error, never written wrongly): non-PIE
 //! executables, classic relocations in linked images, threaded binds (old arm64e), chained
 //! formats other than 64, 64_OFFSET and arm64e, chained fixups inside the header segment,

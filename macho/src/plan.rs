@@ -135,6 +135,8 @@ pub(crate) fn choose(
         cmds.insert(at, LoadCommand::code_signature());
     }
 
+    // The edited commands' own index: nothing is added or removed from here on.
+    let ix = Index::of(&cmds);
     let need = m.header_size() + cmds.iter().map(LoadCommand::size).sum::<u64>();
     lay.need = need;
     lay.placement = if need <= room {
@@ -153,8 +155,8 @@ pub(crate) fn choose(
     } else {
         let delta = align_up(need - room, m.segment_alignment())
             .ok_or_else(|| Error::Unsupported("shift overflows".into()))?;
-        let s = crate::shift::choose(m, &cmds, delta)?;
-        crate::shift::translate(m, &mut cmds, &s)?;
+        let s = crate::shift::choose(m, &cmds, &ix, delta)?;
+        crate::shift::translate(m, &mut cmds, &ix, &s)?;
         Placement::Shift(s)
     };
     let cur_len = match &lay.placement {
@@ -164,7 +166,7 @@ pub(crate) fn choose(
     };
     lay.new_len = cur_len;
     if signing.sign {
-        let at = place_signature(m, &mut cmds, &signing, cur_len, opts)?;
+        let at = place_signature(m, &mut cmds, &ix, &signing, cur_len, opts)?;
         lay.new_len = (at.offset + at.size).max(cur_len);
         lay.signature = Some(at);
     }
@@ -177,12 +179,12 @@ pub(crate) fn choose(
 fn place_signature(
     m: &MachO,
     cmds: &mut [LoadCommand],
+    ix: &Index,
     signing: &Signing,
     cur_len: u64,
     opts: &Options,
 ) -> Result<SignatureAt> {
     let arch = m.arch();
-    let ix = Index::of(cmds);
     let si = ix
         .code_signature
         .ok_or_else(|| Error::Internal("lost LC_CODE_SIGNATURE".into()))?;

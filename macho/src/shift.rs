@@ -69,8 +69,13 @@ pub(crate) struct ShiftLayout {
     pub new_len: u64,
 }
 
-/// Decides how `m` shifts by `delta`, for its edited load commands `cmds`.
-pub(crate) fn choose(m: &MachO, cmds: &[LoadCommand], delta: u64) -> Result<ShiftLayout> {
+/// Decides how `m` shifts by `delta`, for its edited load commands `cmds` (indexed by `ix`).
+pub(crate) fn choose(
+    m: &MachO,
+    cmds: &[LoadCommand],
+    ix: &Index,
+    delta: u64,
+) -> Result<ShiftLayout> {
     let ctx = m.ctx();
     let data = m.data();
     let arch = m.arch();
@@ -121,7 +126,6 @@ pub(crate) fn choose(m: &MachO, cmds: &[LoadCommand], delta: u64) -> Result<Shif
     // Re-encoded tables, by (command, slot).
     let mut replaced: Vec<((usize, usize), Vec<u8>)> = Vec::new();
     let mut rebases = Vec::new();
-    let dyld_info = Index::of(cmds).dyld_info;
     for (i, c) in cmds.iter().enumerate() {
         match c.command() {
             Command::Dysymtab(d) if d.nextrel != 0 || d.nlocrel != 0 => {
@@ -129,7 +133,7 @@ pub(crate) fn choose(m: &MachO, cmds: &[LoadCommand], delta: u64) -> Result<Shif
                     "cannot grow a file with classic external/local relocations ({arch})"
                 )));
             }
-            Command::DyldInfo { info, .. } if dyld_info == Some(i) => {
+            Command::DyldInfo { info, .. } if ix.dyld_info == Some(i) => {
                 let table = |o: u32, z: u32, what| slice(data, o.into(), z.into(), what);
                 let rebase = table(info.rebase_off, info.rebase_size, "rebase info")?;
                 let sizes: Vec<u64> = segments.iter().map(|g| g.vmsize).collect();
@@ -194,7 +198,7 @@ pub(crate) fn choose(m: &MachO, cmds: &[LoadCommand], delta: u64) -> Result<Shif
             _ => {}
         }
     }
-    let linkedit = place_linkedit(m, cmds, s, replaced)?;
+    let linkedit = place_linkedit(m, cmds, ix, s, replaced)?;
     let new_len = match &linkedit {
         Linkedit::InPlace(_) => new_len,
         Linkedit::Rebuilt { start, size, .. } => start + size,
@@ -212,6 +216,7 @@ pub(crate) fn choose(m: &MachO, cmds: &[LoadCommand], delta: u64) -> Result<Shif
 fn place_linkedit(
     m: &MachO,
     cmds: &[LoadCommand],
+    ix: &Index,
     s: Shift,
     mut replaced: Vec<((usize, usize), Vec<u8>)>,
 ) -> Result<Linkedit> {
@@ -243,12 +248,9 @@ fn place_linkedit(
         list.retain(|p| p.bytes.is_some());
         return Ok(Linkedit::InPlace(list));
     }
-    let le = Index::of(cmds)
-        .linkedit
-        .and_then(|i| cmds[i].segment())
-        .ok_or_else(|| {
-            Error::Unsupported("a linkedit table grew and there is no __LINKEDIT".into())
-        })?;
+    let le = ix.linkedit.and_then(|i| cmds[i].segment()).ok_or_else(|| {
+        Error::Unsupported("a linkedit table grew and there is no __LINKEDIT".into())
+    })?;
     let start = s.file(le.fileoff);
     let file_end = m.data().len() as u64 + s.delta;
     if start.checked_add(le.filesize) != Some(file_end) {
@@ -289,9 +291,13 @@ fn place_linkedit(
 
 /// Moves the edited load commands' offsets and addresses; the header segment grows by Δ and
 /// the tables of a rebuilt __LINKEDIT get their new places.
-pub(crate) fn translate(m: &MachO, cmds: &mut [LoadCommand], lay: &ShiftLayout) -> Result<()> {
+pub(crate) fn translate(
+    m: &MachO,
+    cmds: &mut [LoadCommand],
+    ix: &Index,
+    lay: &ShiftLayout,
+) -> Result<()> {
     let s = lay.shift;
-    let ix = Index::of(cmds);
     for c in cmds.iter_mut() {
         c.relocate(m.ctx(), m.header().cputype, &s)?;
     }
