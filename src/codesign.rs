@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
-use shenzi_macho::{EditSet, Output};
+use shenzi_macho::EditSet;
 
 use crate::fileio;
 
@@ -96,14 +96,14 @@ fn sign(file: &Path) -> Result<bool> {
     }
     let opts = crate::macho_patch::options(file, false, false);
     let edits = EditSet::default();
-    let r = shenzi_macho::rewrite_with(input.bytes(), &edits, &opts, true)
+    let r = shenzi_macho::resign(input.bytes(), &opts)
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    for s in &r.slices {
+    for s in r.slices() {
         for w in &s.warnings {
             eprintln!("shenzi: warning: {}: {w}", file.display());
         }
     }
-    if r.output == Output::Unchanged {
+    if r.is_noop() {
         return Ok(true);
     }
     crate::macho_patch::commit(input, &r, &edits, &opts, None)?;

@@ -219,11 +219,9 @@ fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
 
 /// The edit set: every option matched against the input, rpath mistakes are errors.
 fn edits(opts: &[Opt]) -> EditSet {
-    let mut e = EditSet {
-        strict: true,
-        semantics: Semantics::Input,
-        ..Default::default()
-    };
+    let mut e = EditSet::default();
+    e.strict = true;
+    e.semantics = Semantics::Input;
     if opts.iter().any(|o| matches!(o, Opt::DeleteAll)) {
         e.rpath.push(RpathOp::RemoveAll);
     }
@@ -317,7 +315,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(message(&e, &p.input, &p.opts)),
     };
-    for s in &rewrite.slices {
+    for s in rewrite.slices() {
         for w in &s.warnings {
             eprintln!("warning: install_name_tool: {}: {w}", p.input.display());
         }

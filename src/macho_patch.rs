@@ -6,7 +6,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use shenzi_macho::{EditSet, Layout, Options, Output, Rewrite, RpathOp, Semantics};
+use shenzi_macho::{EditSet, Options, Output, Rewrite, RpathOp, Semantics};
 
 use crate::fileio::{self, Change};
 use crate::patch::Request;
@@ -38,31 +38,31 @@ pub fn edits(req: &Request) -> Result<EditSet> {
     );
     rpath.extend(req.add_rpath.iter().map(|p| RpathOp::Add(b(p))));
     rpath.extend(req.prepend_rpath.iter().map(|p| RpathOp::Prepend(b(p))));
-    Ok(EditSet {
-        id: req.set_soname.as_ref().map(b),
-        change: req
-            .replace_needed
-            .chunks(2)
-            .map(|c| (b(&c[0]), b(&c[1])))
-            .collect(),
-        remove_dylib: req.remove_needed.iter().map(b).collect(),
-        add_dylib: req.add_needed.iter().map(b).collect(),
-        rpath,
-        strict: false,
-        semantics: Semantics::Sequential,
-    })
+    let mut e = EditSet::default();
+    e.id = req.set_soname.as_ref().map(b);
+    e.change = req
+        .replace_needed
+        .chunks(2)
+        .map(|c| (b(&c[0]), b(&c[1])))
+        .collect();
+    e.remove_dylib = req.remove_needed.iter().map(b).collect();
+    e.add_dylib = req.add_needed.iter().map(b).collect();
+    e.rpath = rpath;
+    e.strict = false;
+    e.semantics = Semantics::Sequential;
+    Ok(e)
 }
 
 /// Options for `file`: the identifier of a fresh signature is the file name, as ld64 does.
 pub fn options(file: &Path, no_grow: bool, no_sign: bool) -> Options {
-    Options {
-        no_grow,
-        no_sign,
-        identifier: file
-            .file_name()
-            .map(|n| n.as_bytes().to_vec())
-            .unwrap_or_else(|| b"a.out".to_vec()),
-    }
+    let mut o = Options::default();
+    o.no_grow = no_grow;
+    o.no_sign = no_sign;
+    o.identifier = file
+        .file_name()
+        .map(|n| n.as_bytes().to_vec())
+        .unwrap_or_else(|| b"a.out".to_vec());
+    o
 }
 
 /// Writes a Mach-O rewrite safely: the output must parse, carry valid signatures where it is
@@ -105,7 +105,7 @@ pub fn commit(
         }
         Ok(())
     };
-    match &rewrite.output {
+    match rewrite.output() {
         Output::Unchanged => {
             let data = input.bytes().to_vec();
             fileio::commit(input, Change::Whole(&data), output, &verify)
@@ -124,25 +124,10 @@ pub fn commit(
 }
 
 pub fn print_plan(file: &Path, r: &Rewrite) {
-    for s in &r.slices {
-        let head = match s.layout {
-            Layout::Unchanged => "nothing to change".to_string(),
-            Layout::InPlace => "in place".to_string(),
-            Layout::Shift { delta } => format!("shift by {delta} bytes"),
-        };
-        println!("{} ({}): {head}", file.display(), s.arch);
-        if s.layout != Layout::Unchanged {
-            println!(
-                "  load commands: {} of {} bytes before the first section",
-                s.commands_need, s.commands_room
-            );
-            if s.new_len != s.old_len {
-                println!("  size: {} -> {} bytes", s.old_len, s.new_len);
-            }
-            match &s.signature {
-                Some(k) => println!("  sign: {k}"),
-                None => println!("  sign: no"),
-            }
+    for s in r.slices() {
+        println!("{} ({}): {}", file.display(), s.arch, s.headline());
+        for step in &s.steps {
+            println!("  {step}");
         }
         for w in &s.warnings {
             println!("  warning: {w}");
@@ -209,7 +194,7 @@ pub fn run(file: &Path, req: &Request) -> Result<()> {
     let rewrite = shenzi_macho::rewrite(data, &edits, &opts).map_err(show)?;
     if req.dry_run {
         if req.json {
-            for s in &rewrite.slices {
+            for s in rewrite.slices() {
                 let mut v = serde_json::to_value(s).unwrap_or_default();
                 if let Some(o) = v.as_object_mut() {
                     o.insert("file".into(), file.display().to_string().into());
@@ -225,7 +210,7 @@ pub fn run(file: &Path, req: &Request) -> Result<()> {
         }
         return Ok(());
     }
-    for s in &rewrite.slices {
+    for s in rewrite.slices() {
         for w in &s.warnings {
             eprintln!("shenzi: warning: {}: {w}", file.display());
         }

@@ -47,12 +47,12 @@ fn thin_cases(tag: &str, data: &[u8]) -> Vec<(String, Vec<u8>)> {
 
     // Truncated at every header and load-command boundary, and inside each command.
     let mut cuts: Vec<u64> = vec![0, 3, 4, 8, 16, 20, 24, 31, 32];
-    for c in &m.cmds {
-        let n = c.bytes.len() as u64;
-        cuts.extend([c.offset, c.offset + 4, c.offset + 8, c.offset + n - 1]);
+    for (i, c) in m.commands().iter().enumerate() {
+        let (at, n) = (m.command_offset(i).unwrap(), c.size());
+        cuts.extend([at, at + 4, at + 8, at + n - 1]);
     }
     cuts.push(m.commands_end());
-    for s in &m.segments {
+    for s in m.segments() {
         cuts.extend([
             s.fileoff + s.filesize / 2,
             (s.fileoff + s.filesize).saturating_sub(1),
@@ -68,7 +68,7 @@ fn thin_cases(tag: &str, data: &[u8]) -> Vec<(String, Vec<u8>)> {
     }
 
     // Header counts.
-    for n in [u32::MAX, 0x10_0000, m.header.ncmds + 1] {
+    for n in [u32::MAX, 0x10_0000, m.header().ncmds + 1] {
         let mut d = data.to_vec();
         put32(&mut d, 16, n);
         add(format!("ncmds={n:#x}"), d);
@@ -79,22 +79,22 @@ fn thin_cases(tag: &str, data: &[u8]) -> Vec<(String, Vec<u8>)> {
         add(format!("sizeofcmds={n:#x}"), d);
     }
 
-    for (i, c) in m.cmds.iter().enumerate() {
-        let at = c.offset as usize;
-        let size = c.bytes.len() as u32;
+    for (i, c) in m.commands().iter().enumerate() {
+        let at = m.command_offset(i).unwrap() as usize;
+        let size = c.size() as u32;
         // cmdsize 0, too small, not a multiple of 4, past the area.
         for v in [0, 4, size + 2, size - 1, 0xffff_fff0] {
             let mut d = data.to_vec();
             put32(&mut d, at + 4, v);
-            add(format!("cmd {i} ({:#x}) cmdsize={v:#x}", c.cmd), d);
+            add(format!("cmd {i} ({:#x}) cmdsize={v:#x}", c.cmd()), d);
         }
         let field = |d: &mut Vec<u8>, off: usize, v: u32| put32(d, at + off, v);
         let mut hostile = |what: String, f: &dyn Fn(&mut Vec<u8>)| {
             let mut d = data.to_vec();
             f(&mut d);
-            add(format!("cmd {i} ({:#x}) {what}", c.cmd), d);
+            add(format!("cmd {i} ({:#x}) {what}", c.cmd()), d);
         };
-        match c.cmd {
+        match c.cmd() {
             LC_SEGMENT_64 => {
                 for (what, off, v) in [
                     ("fileoff", 40, u64::MAX - 0x1000),
@@ -168,7 +168,7 @@ fn thin_cases(tag: &str, data: &[u8]) -> Vec<(String, Vec<u8>)> {
     }
 
     // Code signature blobs with hostile counts and offsets.
-    if let Some((off, size)) = m.code_signature().unwrap() {
+    if let Some((off, size)) = m.code_signature() {
         let sig = off as usize;
         let cd = sig + u32::from_be_bytes(data[sig + 16..sig + 20].try_into().unwrap()) as usize;
         let sigs: [(&str, usize, u32); 11] = [
@@ -196,7 +196,7 @@ fn thin_cases(tag: &str, data: &[u8]) -> Vec<(String, Vec<u8>)> {
 /// Malformed variants of a fat seed.
 fn fat_cases(tag: &str, data: &[u8]) -> Vec<(String, Vec<u8>)> {
     let fat = shenzi_macho::Fat::parse(data).expect("seed parses");
-    let (entry, w) = if fat.is64 { (32, 8) } else { (20, 4) };
+    let (entry, w) = if fat.is64() { (32, 8) } else { (20, 4) };
     let off_at = |i: usize| 8 + i * entry + 8;
     let size_at = |i: usize| 8 + i * entry + 8 + w;
     let put = |d: &mut Vec<u8>, at: usize, v: u64| {
@@ -209,9 +209,9 @@ fn fat_cases(tag: &str, data: &[u8]) -> Vec<(String, Vec<u8>)> {
     let len = data.len() as u64;
     let mut out = Vec::new();
     let mut add = |what: String, d: Vec<u8>| out.push((format!("{tag}: {what}"), d));
-    let table = 8 + fat.arches.len() * entry;
+    let table = 8 + fat.arches().len() * entry;
     let mut cuts = vec![4, 7, 8, 8 + entry / 2, table - 1, table];
-    for a in &fat.arches {
+    for a in fat.arches() {
         cuts.extend([a.offset as usize, a.offset as usize + 100]);
         cuts.push((a.offset + a.size) as usize - 1);
     }
@@ -223,7 +223,7 @@ fn fat_cases(tag: &str, data: &[u8]) -> Vec<(String, Vec<u8>)> {
         be(&mut d, 4, n);
         add(format!("nfat_arch={n:#x}"), d);
     }
-    for i in 0..fat.arches.len() {
+    for i in 0..fat.arches().len() {
         for (what, at, v) in [
             ("offset past the end", off_at(i), len),
             ("offset 0 (inside the header)", off_at(i), 0),
@@ -241,7 +241,7 @@ fn fat_cases(tag: &str, data: &[u8]) -> Vec<(String, Vec<u8>)> {
     }
     // Two entries naming overlapping ranges.
     let mut d = data.to_vec();
-    put(&mut d, off_at(1), fat.arches[0].offset + 0x100);
+    put(&mut d, off_at(1), fat.arches()[0].offset + 0x100);
     add("slices overlap".into(), d);
     let mut d = data.to_vec();
     d.copy_within(8..8 + entry, 8 + entry);
@@ -281,11 +281,10 @@ fn cases() -> Option<Vec<(String, Vec<u8>)>> {
 }
 
 fn edits() -> EditSet {
-    EditSet {
-        id: Some(b"@rpath/libhostile.dylib".to_vec()),
-        rpath: vec![RpathOp::Add(b"@loader_path/hostile".to_vec())],
-        ..Default::default()
-    }
+    let mut v = EditSet::default();
+    v.id = Some(b"@rpath/libhostile.dylib".to_vec());
+    v.rpath = vec![RpathOp::Add(b"@loader_path/hostile".to_vec())];
+    v
 }
 
 /// Whether the signature blob is what is broken: `patch` may then re-sign afresh (with a
@@ -424,7 +423,7 @@ fn short_code_directory_is_reported_not_overrun() {
             continue;
         }
         let Ok(m) = MachO::parse(&data) else { continue };
-        let Ok(Some((off, _))) = m.code_signature() else {
+        let Some((off, _)) = m.code_signature() else {
             continue;
         };
         let off = off as usize;
@@ -443,7 +442,7 @@ fn short_code_directory_is_reported_not_overrun() {
             be(&mut d, cd + 28, 1);
             be(&mut d, cd + 4, hash_off + 32);
         }
-        if m.code_signature().ok().flatten().is_none() || data.len() < 0x2000 {
+        if m.code_signature().is_none() || data.len() < 0x2000 {
             continue;
         }
         let r = std::panic::catch_unwind(|| shenzi_macho::verify(&d));

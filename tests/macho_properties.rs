@@ -115,26 +115,26 @@ fn edit_set(ops: &[Op], s: &Summary) -> EditSet {
 
 /// The edit set split into single edits, in the order one pass applies them.
 fn singles(e: &EditSet) -> Vec<EditSet> {
-    let d = EditSet::default;
+    let one = |f: &dyn Fn(&mut EditSet)| {
+        let mut single = EditSet::default();
+        f(&mut single);
+        single
+    };
     let mut v = Vec::new();
     if e.id.is_some() {
-        v.push(EditSet {
-            id: e.id.clone(),
-            ..d()
-        });
+        v.push(one(&|s| s.id = e.id.clone()));
     }
-    v.extend(e.change.iter().map(|c| EditSet {
-        change: vec![c.clone()],
-        ..d()
-    }));
-    v.extend(e.add_dylib.iter().map(|a| EditSet {
-        add_dylib: vec![a.clone()],
-        ..d()
-    }));
-    v.extend(e.rpath.iter().map(|r| EditSet {
-        rpath: vec![r.clone()],
-        ..d()
-    }));
+    v.extend(
+        e.change
+            .iter()
+            .map(|c| one(&|s| s.change = vec![c.clone()])),
+    );
+    v.extend(
+        e.add_dylib
+            .iter()
+            .map(|a| one(&|s| s.add_dylib = vec![a.clone()])),
+    );
+    v.extend(e.rpath.iter().map(|r| one(&|s| s.rpath = vec![r.clone()])));
     v
 }
 
@@ -195,6 +195,7 @@ fn model(before: &Summary, e: &EditSet) -> Summary {
                     r.insert(0, s(p));
                 }
             }
+            other => unreachable!("no model for {other:?}"),
         }
     }
     m
@@ -221,6 +222,7 @@ fn idempotent(e: &EditSet) -> bool {
             RpathOp::Add(p) | RpathOp::Prepend(p) => produced.push(p),
             RpathOp::Set(l) => produced.extend(l.iter().map(|p| p.as_slice())),
             RpathOp::RemoveAll => {}
+            other => unreachable!("no model for {other:?}"),
         }
     }
     shenzi_macho::fuzzing::idempotent(e) && (reset || removed.iter().all(|r| !produced.contains(r)))
@@ -238,10 +240,9 @@ fn model_signature(before: &Summary) -> Option<String> {
 }
 
 fn opts() -> Options {
-    Options {
-        identifier: b"prop".to_vec(),
-        ..Options::default()
-    }
+    let mut v = Options::default();
+    v.identifier = b"prop".to_vec();
+    v
 }
 
 fn rewrite(data: &[u8], e: &EditSet) -> Rewrite {
@@ -304,7 +305,7 @@ fn case(seed: usize, ops: &[Op]) -> Option<(&'static Seed, EditSet)> {
             matches!(r, Err(Error::NotADylib { .. })),
             "{}: --id on a non-library: {:?}",
             s.name,
-            r.map(|r| r.slices)
+            r.map(|r| r.slices().to_vec())
         );
         e.id = None;
     }
@@ -317,7 +318,7 @@ fn assert_model(s: &Seed, e: &EditSet, rw: &Rewrite, out: &[u8]) -> Result<(), T
     prop_assert_eq!(after.len(), s.before.len());
     for (k, (b, a)) in s.before.iter().zip(&after).enumerate() {
         let want = model(b, e);
-        let changed = rw.slices[k].layout != Layout::Unchanged;
+        let changed = rw.slices()[k].layout != Layout::Unchanged;
         prop_assert!(
             changed || want == *b,
             "{} {}: the edit should change the slice",
@@ -346,7 +347,7 @@ type Ranges = Vec<(u64, u64)>;
 fn assert_in_place(name: &str, a: &[u8], b: &[u8]) -> Result<(), TestCaseError> {
     let m = MachO::parse(a).unwrap();
     let mut allowed: Ranges = vec![(0, m.first_content_offset())];
-    if let Some((off, size)) = m.code_signature().unwrap() {
+    if let Some((off, size)) = m.code_signature() {
         allowed.push((u64::from(off), u64::from(off) + u64::from(size)));
     }
     prop_assert!(
@@ -378,18 +379,18 @@ fn assert_shift_keeps_sections(
 ) -> Result<(), TestCaseError> {
     let ma = MachO::parse(a).unwrap();
     let mb = MachO::parse(b).unwrap();
-    prop_assert_eq!(ma.segments.len(), mb.segments.len());
-    let word = ma.ctx.word_size() as usize;
+    prop_assert_eq!(ma.segments().count(), mb.segments().count());
+    let word = if ma.is_64() { 8 } else { 4 };
     let read = |d: &[u8], o: usize, n: usize| -> u64 {
         let mut v = [0u8; 8];
         v[..n].copy_from_slice(&d[o..o + n]);
-        if ma.ctx.little {
+        if ma.is_little_endian() {
             u64::from_le_bytes(v)
         } else {
             u64::from_be_bytes(v) >> (64 - 8 * n)
         }
     };
-    for (sa, sb) in ma.segments.iter().zip(&mb.segments) {
+    for (sa, sb) in ma.segments().zip(mb.segments()) {
         prop_assert_eq!(sa.name(), sb.name());
         prop_assert_eq!(sa.sections.len(), sb.sections.len());
         for (x, y) in sa.sections.iter().zip(&sb.sections) {
@@ -473,7 +474,7 @@ proptest! {
         for (k, (a, mut b)) in one.into_iter().zip(shenzi_macho::summarize(&step).unwrap()).enumerate() {
             // Steps that change an unsigned arm64 slice sign it even when the whole set
             // leaves it as it was.
-            if rw.slices[k].layout == Layout::Unchanged {
+            if rw.slices()[k].layout == Layout::Unchanged {
                 b.signature.clone_from(&a.signature);
             }
             prop_assert_eq!(a, b, "{}: one edit at a time", &s.name);
@@ -482,7 +483,7 @@ proptest! {
         // Repeating the edit is a no-op (for edit sets whose parts do not feed each other).
         if idempotent(&e) {
             let again = rewrite(&out, &e);
-            prop_assert!(again.is_noop(), "{}: second application changed {:?}", s.name, again.slices);
+            prop_assert!(again.is_noop(), "{}: second application changed {:?}", s.name, again.slices());
         }
     }
 
@@ -494,8 +495,8 @@ proptest! {
         let old = shenzi_macho::slices(&s.data).unwrap();
         let new = shenzi_macho::slices(&out).unwrap();
         prop_assert_eq!(old.len(), new.len());
-        let shifted = rw.slices.iter().any(|p| matches!(p.layout, Layout::Shift { .. }));
-        if rw.fat && !shifted {
+        let shifted = rw.slices().iter().any(|p| matches!(p.layout, Layout::Shift { .. }));
+        if rw.is_fat() && !shifted {
             // The fat header and the padding between slices stay as they were.
             prop_assert_eq!(out.len(), s.data.len());
             for (i, (x, y)) in s.data.iter().zip(&out).enumerate() {
@@ -504,8 +505,8 @@ proptest! {
             }
         }
         for (k, ((_, a), (_, b))) in old.iter().zip(&new).enumerate() {
-            let name = format!("{} {}", s.name, rw.slices[k].arch);
-            match rw.slices[k].layout {
+            let name = format!("{} {}", s.name, rw.slices()[k].arch);
+            match rw.slices()[k].layout {
                 Layout::Unchanged => prop_assert!(a == b, "{}: unchanged slice differs", name),
                 Layout::InPlace => assert_in_place(&name, a, b)?,
                 Layout::Shift { delta } => assert_shift_keeps_sections(&name, a, b, delta)?,
@@ -549,7 +550,7 @@ fn sampled_outputs_pass_the_oracles() {
                 llvm_accepts(&f, None);
                 let seen = oracle_accepts(&f);
                 prop_assert_eq!(seen.len(), s.before.len());
-                for ((b, o), plan) in s.before.iter().zip(&seen).zip(&rw.slices) {
+                for ((b, o), plan) in s.before.iter().zip(&seen).zip(rw.slices()) {
                     let want = model(b, &e);
                     let dylibs: Vec<(String, String)> = o["dylibs"]
                         .as_array()
@@ -590,16 +591,14 @@ fn set_then_add_rpath_on_an_unsigned_file_repeats_as_a_noop() {
     let Some(dir) = corpus() else { return };
     let data = std::fs::read(dir.join("arm64-libfoo-unsigned.dylib")).unwrap();
     for reset in [RpathOp::Set(vec![]), RpathOp::RemoveAll] {
-        let e = EditSet {
-            rpath: vec![reset, RpathOp::Add(b"@loader_path/x".to_vec())],
-            ..Default::default()
-        };
+        let mut e = EditSet::default();
+        e.rpath = vec![reset, RpathOp::Add(b"@loader_path/x".to_vec())];
         let out = rewrite(&data, &e).apply(&data);
         assert_eq!(
             shenzi_macho::summarize(&out).unwrap()[0].rpaths,
             ["@loader_path/x"]
         );
         let again = rewrite(&out, &e);
-        assert!(again.is_noop(), "{e:?}: {:?}", again.slices);
+        assert!(again.is_noop(), "{e:?}: {:?}", again.slices());
     }
 }

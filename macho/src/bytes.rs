@@ -21,6 +21,26 @@ pub fn slice<'a>(data: &'a [u8], off: u64, len: u64, what: &'static str) -> Resu
 }
 
 impl Ctx {
+    /// Big-endian and 64-bit.
+    pub const BE64: Ctx = Ctx {
+        little: false,
+        is64: true,
+    };
+    /// Little-endian and 64-bit.
+    pub const LE64: Ctx = Ctx {
+        little: true,
+        is64: true,
+    };
+
+    /// The byte order, for scroll.
+    pub fn endian(&self) -> scroll::Endian {
+        if self.little {
+            scroll::LE
+        } else {
+            scroll::BE
+        }
+    }
+
     pub fn u16(&self, data: &[u8], off: u64, what: &'static str) -> Result<u16> {
         let b: [u8; 2] = slice(data, off, 2, what)?.try_into().unwrap_or([0; 2]);
         Ok(if self.little {
@@ -98,19 +118,11 @@ pub fn put(data: &mut [u8], off: u64, b: &[u8], what: &'static str) -> Result<()
 }
 
 pub fn be32(data: &[u8], off: u64, what: &'static str) -> Result<u32> {
-    Ctx {
-        little: false,
-        is64: false,
-    }
-    .u32(data, off, what)
+    Ctx::BE64.u32(data, off, what)
 }
 
 pub fn be64(data: &[u8], off: u64, what: &'static str) -> Result<u64> {
-    Ctx {
-        little: false,
-        is64: true,
-    }
-    .u64(data, off, what)
+    Ctx::BE64.u64(data, off, what)
 }
 
 /// Reads a ULEB128 at `*pos`, advancing it.

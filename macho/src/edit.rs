@@ -9,13 +9,15 @@
 //! operation against the input's load commands, so `-change A B -change B C` turns A into B and
 //! only a B the input already had into C.
 
-use crate::bytes::{cstr, Ctx};
+use crate::bytes::Ctx;
+use crate::command::{Command, DylibKind, LoadCommand};
 use crate::consts::*;
 use crate::error::{Error, Result};
-use crate::view::{rpath_of, MachO};
+use crate::view::MachO;
 
 /// One change to the LC_RPATH list.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RpathOp {
     /// Delete every LC_RPATH, then add these in order (duplicates dropped).
     Set(Vec<Vec<u8>>),
@@ -33,6 +35,7 @@ pub enum RpathOp {
 
 /// How the operations of an [`EditSet`] find the commands they act on.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Semantics {
     /// Each operation acts on the result of the ones before it.
     #[default]
@@ -51,8 +54,10 @@ pub enum Semantics {
     Input,
 }
 
-/// Every edit one call applies, in one pass, to every slice.
+/// Every edit one call applies, in one pass, to every slice. Build one with
+/// `EditSet::default()` and set the fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EditSet {
     /// New LC_ID_DYLIB name.
     pub id: Option<Vec<u8>>,
@@ -62,14 +67,17 @@ pub struct EditSet {
     pub remove_dylib: Vec<Vec<u8>>,
     /// Add LC_LOAD_DYLIB commands (after the existing dependencies) unless present.
     pub add_dylib: Vec<Vec<u8>>,
+    /// LC_RPATH operations, applied in this order after the dylib edits.
     pub rpath: Vec<RpathOp>,
     /// cctools semantics: adding an rpath that exists, or deleting/renaming one that does not,
     /// is an error instead of a no-op.
     pub strict: bool,
+    /// How operations find the commands they act on.
     pub semantics: Semantics,
 }
 
 impl EditSet {
+    /// Whether the set asks for nothing.
     pub fn is_empty(&self) -> bool {
         self.id.is_none()
             && self.change.is_empty()
@@ -79,59 +87,17 @@ impl EditSet {
     }
 }
 
-/// An owned load command.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cmd {
-    pub cmd: u32,
-    pub bytes: Vec<u8>,
+/// The name of a dylib command or the path of an LC_RPATH, owned.
+fn name_of(c: &LoadCommand) -> Option<Vec<u8>> {
+    c.string().map(<[u8]>::to_vec)
 }
 
-impl Cmd {
-    fn path_of(&self, ctx: Ctx) -> Option<Vec<u8>> {
-        let off = ctx.u32(&self.bytes, 8, "load command").ok()? as usize;
-        Some(cstr(&self.bytes, off).to_vec())
+/// A dylib command of the same kind as `like` (and with its versions), naming `name`.
+fn renamed(ctx: Ctx, like: &LoadCommand, name: &[u8]) -> LoadCommand {
+    match like.command() {
+        Command::Dylib(kind, d) => LoadCommand::dylib(ctx, *kind, name, Some(d)),
+        _ => like.clone(),
     }
-}
-
-/// Builds a command holding a string at `str_off`, padded to the word size.
-fn string_cmd(ctx: Ctx, cmd: u32, fixed: &[u32], s: &[u8]) -> Cmd {
-    let head = 8 + 4 * fixed.len();
-    let align = if ctx.is64 { 8 } else { 4 };
-    let size = (head + s.len() + 1).div_ceil(align) * align;
-    let mut b = vec![0u8; size];
-    let put = |b: &mut Vec<u8>, off: usize, v: u32| {
-        let bytes = if ctx.little {
-            v.to_le_bytes()
-        } else {
-            v.to_be_bytes()
-        };
-        b[off..off + 4].copy_from_slice(&bytes);
-    };
-    put(&mut b, 0, cmd);
-    put(&mut b, 4, size as u32);
-    for (i, v) in fixed.iter().enumerate() {
-        put(&mut b, 8 + 4 * i, *v);
-    }
-    b[head..head + s.len()].copy_from_slice(s);
-    Cmd { cmd, bytes: b }
-}
-
-pub fn rpath_cmd(ctx: Ctx, path: &[u8]) -> Cmd {
-    string_cmd(ctx, LC_RPATH, &[12], path)
-}
-
-/// A dylib command keeping the version fields of `like` (or defaults for a new dependency).
-fn dylib_cmd(ctx: Ctx, cmd: u32, name: &[u8], like: Option<&Cmd>) -> Cmd {
-    let field = |o: u64, dflt: u32| {
-        like.and_then(|c| ctx.u32(&c.bytes, o, "dylib command").ok())
-            .unwrap_or(dflt)
-    };
-    string_cmd(
-        ctx,
-        cmd,
-        &[24, field(12, 2), field(16, 0x1_0000), field(20, 0x1_0000)],
-        name,
-    )
 }
 
 fn show(s: &[u8]) -> String {
@@ -141,15 +107,12 @@ fn show(s: &[u8]) -> String {
 /// The edited load commands of one image, and what the edit has to say about them.
 #[derive(Debug, Clone)]
 pub struct Applied {
-    pub cmds: Vec<Cmd>,
+    pub cmds: Vec<LoadCommand>,
     pub warnings: Vec<String>,
 }
 
 /// Applies `edits` to the load commands of `m`.
 pub fn apply(m: &MachO, edits: &EditSet) -> Result<Applied> {
-    // Parse-time checks already guarantee well-formed dylib and rpath commands.
-    m.dylibs()?;
-    m.rpaths()?;
     match edits.semantics {
         Semantics::Sequential => Ok(Applied {
             cmds: sequential(m, edits)?,
@@ -157,16 +120,6 @@ pub fn apply(m: &MachO, edits: &EditSet) -> Result<Applied> {
         }),
         Semantics::Input => against_input(m, edits),
     }
-}
-
-fn owned(m: &MachO) -> Vec<Cmd> {
-    m.cmds
-        .iter()
-        .map(|c| Cmd {
-            cmd: c.cmd,
-            bytes: c.bytes.to_vec(),
-        })
-        .collect()
 }
 
 /// Library ordinals count dependency commands: removing the `k`-th (0-based) renumbers those
@@ -185,70 +138,92 @@ fn check_removal(m: &MachO, k: usize, name: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Where a new dependency goes among commands of these kinds: after the last dependency.
-fn dependency_slot(kinds: &[u32]) -> usize {
-    kinds
-        .iter()
-        .rposition(|c| DEPENDENCY_CMDS.contains(c))
-        .map_or(kinds.len(), |i| i + 1)
+/// What the dependency edits work on: load commands, or the slots of [`Semantics::Input`].
+trait Item {
+    fn command(&self) -> &LoadCommand;
 }
 
-fn sequential(m: &MachO, edits: &EditSet) -> Result<Vec<Cmd>> {
-    let ctx = m.ctx;
+impl Item for LoadCommand {
+    fn command(&self) -> &LoadCommand {
+        self
+    }
+}
+
+/// Removes the first dependency among `items` that `named` picks (checked as
+/// [`check_removal`] says).
+fn remove_dependency<T: Item>(
+    m: &MachO,
+    items: &mut Vec<T>,
+    named: impl Fn(&T) -> bool,
+    name: &[u8],
+) -> Result<()> {
+    let deps: Vec<usize> = (0..items.len())
+        .filter(|&i| items[i].command().is_dependency())
+        .collect();
+    if let Some(k) = deps.iter().position(|&i| named(&items[i])) {
+        check_removal(m, k, name)?;
+        items.remove(deps[k]);
+    }
+    Ok(())
+}
+
+/// Adds an LC_LOAD_DYLIB for `name` after the last dependency among `items`, unless one
+/// already names it; `item` makes the new item.
+fn add_dependency<T: Item>(
+    ctx: Ctx,
+    items: &mut Vec<T>,
+    item: impl FnOnce(LoadCommand) -> T,
+    name: &[u8],
+) {
+    let present = items
+        .iter()
+        .map(T::command)
+        .any(|c| c.is_dependency() && c.string() == Some(name));
+    if present {
+        return;
+    }
+    let at = items
+        .iter()
+        .rposition(|i| i.command().is_dependency())
+        .map_or(items.len(), |i| i + 1);
+    items.insert(
+        at,
+        item(LoadCommand::dylib(ctx, DylibKind::Load, name, None)),
+    );
+}
+
+fn sequential(m: &MachO, edits: &EditSet) -> Result<Vec<LoadCommand>> {
+    let ctx = m.ctx();
     let arch = m.arch();
-    let mut cmds = owned(m);
+    let mut cmds = m.commands().to_vec();
 
     if let Some(id) = &edits.id {
         let i = cmds
             .iter()
-            .position(|c| c.cmd == LC_ID_DYLIB)
+            .position(|c| c.dylib_kind() == Some(DylibKind::Id))
             .ok_or_else(|| Error::NotADylib { arch: arch.clone() })?;
-        if m.header.filetype != MH_DYLIB {
+        if m.header().filetype != MH_DYLIB {
             return Err(Error::NotADylib { arch });
         }
-        if cmds[i].path_of(ctx).as_deref() != Some(id.as_slice()) {
-            cmds[i] = dylib_cmd(ctx, LC_ID_DYLIB, id, Some(&cmds[i]));
+        if cmds[i].string() != Some(id.as_slice()) {
+            cmds[i] = renamed(ctx, &cmds[i], id);
         }
     }
 
     for (old, new) in &edits.change {
         for c in cmds.iter_mut() {
-            if DEPENDENCY_CMDS.contains(&c.cmd)
-                && c.path_of(ctx).as_deref() == Some(old.as_slice())
-                && old != new
-            {
-                *c = dylib_cmd(ctx, c.cmd, new, Some(c));
+            if c.is_dependency() && c.string() == Some(old.as_slice()) && old != new {
+                *c = renamed(ctx, c, new);
             }
         }
     }
 
     for name in &edits.remove_dylib {
-        let deps: Vec<usize> = cmds
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| DEPENDENCY_CMDS.contains(&c.cmd))
-            .map(|(i, _)| i)
-            .collect();
-        let Some(k) = deps
-            .iter()
-            .position(|&i| cmds[i].path_of(ctx).as_deref() == Some(name.as_slice()))
-        else {
-            continue;
-        };
-        check_removal(m, k, name)?;
-        cmds.remove(deps[k]);
+        let named = |c: &LoadCommand| c.string() == Some(name.as_slice());
+        remove_dependency(m, &mut cmds, named, name)?;
     }
-
     for name in &edits.add_dylib {
-        let present = cmds.iter().any(|c| {
-            DEPENDENCY_CMDS.contains(&c.cmd) && c.path_of(ctx).as_deref() == Some(name.as_slice())
-        });
-        if present {
-            continue;
-        }
-        let kinds: Vec<u32> = cmds.iter().map(|c| c.cmd).collect();
-        let at = dependency_slot(&kinds);
-        cmds.insert(at, dylib_cmd(ctx, LC_LOAD_DYLIB, name, None));
+        add_dependency(ctx, &mut cmds, |c| c, name);
     }
 
     for op in &edits.rpath {
@@ -259,7 +234,7 @@ fn sequential(m: &MachO, edits: &EditSet) -> Result<Vec<Cmd>> {
 
 /// One command of the result in [`Semantics::Input`] mode.
 struct Slot {
-    cmd: Cmd,
+    cmd: LoadCommand,
     /// The name (dylib commands) or path (LC_RPATH) the command had in the input; None for a
     /// command the edit adds.
     input: Option<Vec<u8>>,
@@ -271,22 +246,20 @@ struct Slot {
     made_by: Option<usize>,
 }
 
+impl Item for Slot {
+    fn command(&self) -> &LoadCommand {
+        &self.cmd
+    }
+}
+
 fn against_input(m: &MachO, edits: &EditSet) -> Result<Applied> {
-    let ctx = m.ctx;
+    let ctx = m.ctx();
     let arch = m.arch();
     let mut warnings = Vec::new();
-    let mut slots: Vec<Slot> = Vec::with_capacity(m.cmds.len());
-    for c in owned(m) {
-        let path = if c.cmd == LC_RPATH {
-            Some(rpath_of(ctx, &c.bytes)?)
-        } else {
-            None
-        };
-        let input = if DEPENDENCY_CMDS.contains(&c.cmd) || c.cmd == LC_ID_DYLIB {
-            c.path_of(ctx)
-        } else {
-            path.clone()
-        };
+    let mut slots: Vec<Slot> = Vec::with_capacity(m.commands().len());
+    for c in m.commands().iter().cloned() {
+        let path = if c.is_rpath() { name_of(&c) } else { None };
+        let input = name_of(&c);
         slots.push(Slot {
             cmd: c,
             input,
@@ -295,13 +268,16 @@ fn against_input(m: &MachO, edits: &EditSet) -> Result<Applied> {
             made_by: None,
         });
     }
-    let is_dep = |s: &Slot| DEPENDENCY_CMDS.contains(&s.cmd.cmd);
+    let is_dep = |s: &Slot| s.cmd.is_dependency();
 
     if let Some(id) = &edits.id {
-        match slots.iter_mut().find(|s| s.cmd.cmd == LC_ID_DYLIB) {
-            Some(s) if m.header.filetype == MH_DYLIB => {
+        match slots
+            .iter_mut()
+            .find(|s| s.cmd.dylib_kind() == Some(DylibKind::Id))
+        {
+            Some(s) if m.header().filetype == MH_DYLIB => {
                 if s.input.as_deref() != Some(id.as_slice()) {
-                    s.cmd = dylib_cmd(ctx, LC_ID_DYLIB, id, Some(&s.cmd));
+                    s.cmd = renamed(ctx, &s.cmd, id);
                 }
             }
             _ => warnings.push(format!(
@@ -317,42 +293,24 @@ fn against_input(m: &MachO, edits: &EditSet) -> Result<Applied> {
         };
         if let Some((_, new)) = edits.change.iter().find(|(old, _)| *old == name) {
             if *new != name {
-                s.cmd = dylib_cmd(ctx, s.cmd.cmd, new, Some(&s.cmd));
+                s.cmd = renamed(ctx, &s.cmd, new);
             }
         }
     }
 
     for name in &edits.remove_dylib {
-        let deps: Vec<usize> = (0..slots.len()).filter(|&i| is_dep(&slots[i])).collect();
-        let Some(k) = deps
-            .iter()
-            .position(|&i| slots[i].input.as_deref() == Some(name.as_slice()))
-        else {
-            continue;
-        };
-        check_removal(m, k, name)?;
-        slots.remove(deps[k]);
+        let named = |s: &Slot| s.input.as_deref() == Some(name.as_slice());
+        remove_dependency(m, &mut slots, named, name)?;
     }
-
     for name in &edits.add_dylib {
-        let present = slots
-            .iter()
-            .any(|s| is_dep(s) && s.cmd.path_of(ctx).as_deref() == Some(name.as_slice()));
-        if present {
-            continue;
-        }
-        let kinds: Vec<u32> = slots.iter().map(|s| s.cmd.cmd).collect();
-        let at = dependency_slot(&kinds);
-        slots.insert(
-            at,
-            Slot {
-                cmd: dylib_cmd(ctx, LC_LOAD_DYLIB, name, None),
-                input: None,
-                path: None,
-                taken: false,
-                made_by: None,
-            },
-        );
+        let added = |cmd| Slot {
+            cmd,
+            input: None,
+            path: None,
+            taken: false,
+            made_by: None,
+        };
+        add_dependency(ctx, &mut slots, added, name);
     }
 
     let missing = |p: &[u8]| Error::RpathNotFound {
@@ -360,7 +318,7 @@ fn against_input(m: &MachO, edits: &EditSet) -> Result<Applied> {
         path: show(p),
     };
     let new_rpath = |p: &[u8], i: usize| Slot {
-        cmd: rpath_cmd(ctx, p),
+        cmd: LoadCommand::rpath(ctx, p),
         input: None,
         path: Some(p.to_vec()),
         taken: true,
@@ -369,13 +327,10 @@ fn against_input(m: &MachO, edits: &EditSet) -> Result<Applied> {
     // The first input LC_RPATH with this path no earlier operation took.
     let untaken = |slots: &[Slot], p: &[u8]| {
         slots.iter().position(|s| {
-            s.cmd.cmd == LC_RPATH
-                && !s.taken
-                && s.made_by.is_none()
-                && s.input.as_deref() == Some(p)
+            s.cmd.is_rpath() && !s.taken && s.made_by.is_none() && s.input.as_deref() == Some(p)
         })
     };
-    let from_input = |s: &Slot| s.cmd.cmd == LC_RPATH && s.input.is_some();
+    let from_input = |s: &Slot| s.cmd.is_rpath() && s.input.is_some();
     for (i, op) in edits.rpath.iter().enumerate() {
         match op {
             RpathOp::RemoveAll => slots.retain(|s| !from_input(s)),
@@ -401,7 +356,7 @@ fn against_input(m: &MachO, edits: &EditSet) -> Result<Applied> {
                     let s = &mut slots[j];
                     s.taken = true;
                     if old != new {
-                        s.cmd = rpath_cmd(ctx, new);
+                        s.cmd = LoadCommand::rpath(ctx, new);
                         s.path = Some(new.clone());
                         s.made_by = Some(i);
                     }
@@ -413,7 +368,7 @@ fn against_input(m: &MachO, edits: &EditSet) -> Result<Applied> {
             RpathOp::Prepend(p) => {
                 let at = slots
                     .iter()
-                    .position(|s| s.cmd.cmd == LC_RPATH)
+                    .position(|s| s.cmd.is_rpath())
                     .unwrap_or(slots.len());
                 slots.insert(at, new_rpath(p, i));
             }
@@ -457,14 +412,12 @@ fn against_input(m: &MachO, edits: &EditSet) -> Result<Applied> {
 fn apply_rpath(
     ctx: Ctx,
     arch: &str,
-    cmds: &mut Vec<Cmd>,
+    cmds: &mut Vec<LoadCommand>,
     op: &RpathOp,
     strict: bool,
 ) -> Result<()> {
-    let find = |cmds: &[Cmd], p: &[u8]| {
-        cmds.iter()
-            .position(|c| c.cmd == LC_RPATH && rpath_of(ctx, &c.bytes).ok().as_deref() == Some(p))
-    };
+    let is = |c: &LoadCommand, p: &[u8]| c.is_rpath() && c.string() == Some(p);
+    let find = |cmds: &[LoadCommand], p: &[u8]| cmds.iter().position(|c| is(c, p));
     let dup = |p: &[u8]| Error::RpathDuplicate {
         arch: arch.to_string(),
         path: show(p),
@@ -475,21 +428,19 @@ fn apply_rpath(
     };
     match op {
         RpathOp::Set(list) => {
-            cmds.retain(|c| c.cmd != LC_RPATH);
+            cmds.retain(|c| !c.is_rpath());
             for p in list {
                 if find(cmds, p).is_none() {
-                    cmds.push(rpath_cmd(ctx, p));
+                    cmds.push(LoadCommand::rpath(ctx, p));
                 }
             }
         }
-        RpathOp::RemoveAll => cmds.retain(|c| c.cmd != LC_RPATH),
+        RpathOp::RemoveAll => cmds.retain(|c| !c.is_rpath()),
         RpathOp::Delete(p) => {
             if find(cmds, p).is_none() && strict {
                 return Err(missing(p));
             }
-            cmds.retain(|c| {
-                !(c.cmd == LC_RPATH && rpath_of(ctx, &c.bytes).ok().as_deref() == Some(p))
-            });
+            cmds.retain(|c| !is(c, p));
         }
         RpathOp::Change(old, new) => match find(cmds, old) {
             None if strict => return Err(missing(old)),
@@ -502,24 +453,21 @@ fn apply_rpath(
                     }
                     cmds.remove(i);
                 } else {
-                    cmds[i] = rpath_cmd(ctx, new);
+                    cmds[i] = LoadCommand::rpath(ctx, new);
                 }
             }
         },
         RpathOp::Add(p) => match find(cmds, p) {
             Some(_) if strict => return Err(dup(p)),
             Some(_) => {}
-            None => cmds.push(rpath_cmd(ctx, p)),
+            None => cmds.push(LoadCommand::rpath(ctx, p)),
         },
         RpathOp::Prepend(p) => match find(cmds, p) {
             Some(_) if strict => return Err(dup(p)),
             Some(_) => {}
             None => {
-                let at = cmds
-                    .iter()
-                    .position(|c| c.cmd == LC_RPATH)
-                    .unwrap_or(cmds.len());
-                cmds.insert(at, rpath_cmd(ctx, p));
+                let at = cmds.iter().position(|c| c.is_rpath()).unwrap_or(cmds.len());
+                cmds.insert(at, LoadCommand::rpath(ctx, p));
             }
         },
     }

@@ -7,30 +7,64 @@ use std::fmt;
 /// Messages are written for the person at the terminal: they say what is wrong and, where it
 /// helps, at which offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Error {
     /// The bytes are not a Mach-O (thin or fat) file.
     NotMachO,
     /// A structure claims bytes beyond the end of the file (or an arithmetic overflow).
     Truncated {
+        /// The structure.
         what: &'static str,
+        /// Where it starts.
         offset: u64,
+        /// How many bytes it claims.
         len: u64,
+        /// The length of the file (or of the enclosing structure).
         file_len: u64,
     },
     /// A field holds a value that cannot be right.
-    Malformed { what: &'static str, detail: String },
+    Malformed {
+        /// The structure or field.
+        what: &'static str,
+        /// What is wrong with it.
+        detail: String,
+    },
     /// The file is valid, but the request cannot be carried out on it.
     Unsupported(String),
-    /// The new load commands do not fit and growing was forbidden. Holds the architecture name.
-    NoRoom { arch: String, need: u64, room: u64 },
+    /// The new load commands do not fit and growing was forbidden.
+    NoRoom {
+        /// Architecture name of the slice.
+        arch: String,
+        /// Bytes the load commands need after the header.
+        need: u64,
+        /// Bytes there are.
+        room: u64,
+    },
     /// A request names an rpath the file does not have.
-    RpathNotFound { arch: String, path: String },
+    RpathNotFound {
+        /// Architecture name of the slice.
+        arch: String,
+        /// The path asked for.
+        path: String,
+    },
     /// A request would create a second LC_RPATH with the same path.
-    RpathDuplicate { arch: String, path: String },
+    RpathDuplicate {
+        /// Architecture name of the slice.
+        arch: String,
+        /// The path.
+        path: String,
+    },
     /// `--id` on a file that is not a dynamic library.
-    NotADylib { arch: String },
+    NotADylib {
+        /// Architecture name of the slice.
+        arch: String,
+    },
+    /// An invariant of this crate does not hold (a check of its own output failed, a step
+    /// found what an earlier one should have prevented): a bug here, never the input's fault.
+    Internal(String),
 }
 
+/// A result with this crate's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl fmt::Display for Error {
@@ -69,6 +103,7 @@ impl fmt::Display for Error {
                     "not a dynamic library ({arch}): it has no install name to set"
                 )
             }
+            Error::Internal(m) => write!(f, "internal error (a bug in shenzi): {m}"),
         }
     }
 }

@@ -1,26 +1,73 @@
 //! Universal ("fat") files: the big-endian `fat_header` with 32-bit (`FAT_MAGIC`) or 64-bit
 //! (`FAT_MAGIC_64`) arch entries, each naming one thin image inside the file.
 
-use crate::bytes::{be32, be64, slice};
+use scroll::ctx::TryIntoCtx;
+use scroll::{Endian, Pread, Pwrite, SizeWith, BE};
+
+use crate::bytes::{be32, slice};
+use crate::codec::{convert, narrow, Word};
 use crate::consts::{FAT_MAGIC, FAT_MAGIC_64};
 use crate::error::{malformed, Error, Result};
+
+/// The largest slice alignment (log2) a fat header may ask for.
+const MAX_ALIGN: u32 = 20;
 
 /// One architecture entry of a fat header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FatArch {
+    /// CPU type of the slice.
     pub cputype: u32,
+    /// CPU subtype.
     pub cpusubtype: u32,
+    /// File offset of the slice.
     pub offset: u64,
+    /// Its size.
     pub size: u64,
-    /// Alignment as a power of two.
+    /// Alignment of its offset, as a power of two.
     pub align: u32,
 }
 
-/// A parsed fat header.
+/// `fat_arch` (`W` = u32) and `fat_arch_64` (u64, followed by a reserved word).
+#[derive(Clone, Copy, Pread, Pwrite, SizeWith)]
+struct RawFatArch<W> {
+    cputype: u32,
+    cpusubtype: u32,
+    offset: W,
+    size: W,
+    align: u32,
+}
+
+impl<W: Word> RawFatArch<W>
+where
+    for<'r> &'r W: TryIntoCtx<Endian, Error = scroll::Error>,
+{
+    fn read(table: &[u8], at: usize) -> Result<FatArch> {
+        let a: RawFatArch<W> = table
+            .pread_with(at, BE)
+            .map_err(|e: scroll::Error| malformed("fat arch", e.to_string()))?;
+        Ok(convert!(a => FatArch { cputype, cpusubtype, align;
+            offset: a.offset.into(),
+            size: a.size.into(),
+        }))
+    }
+
+    fn write(a: &FatArch, out: &mut [u8], at: usize) -> Result<()> {
+        let raw = convert!(a => RawFatArch::<W> { cputype, cpusubtype, align;
+            offset: narrow(a.offset, "a slice offset")?,
+            size: narrow(a.size, "a slice size")?,
+        });
+        // By reference: see `codec::Word`.
+        out.pwrite_with(&raw, at, BE)
+            .map(|_| ())
+            .map_err(|e| Error::Internal(format!("writing the fat header: {e}")))
+    }
+}
+
+/// A fat header: its entry size and the architectures.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fat {
-    pub is64: bool,
-    pub arches: Vec<FatArch>,
+    is64: bool,
+    arches: Vec<FatArch>,
 }
 
 /// Whether `data` starts with a fat magic. (`0xcafebabe` is also a Java class file; those have
@@ -29,7 +76,23 @@ pub fn is_fat(data: &[u8]) -> bool {
     matches!(be32(data, 0, "magic"), Ok(FAT_MAGIC | FAT_MAGIC_64))
 }
 
+fn entry_size(is64: bool) -> u64 {
+    if is64 {
+        32
+    } else {
+        20
+    }
+}
+
 impl Fat {
+    /// A fat header for these architectures (`is64`: 64-bit entries, `FAT_MAGIC_64`). Offsets
+    /// and sizes are recomputed by [`Fat::build`].
+    pub fn new(is64: bool, arches: Vec<FatArch>) -> Fat {
+        Fat { is64, arches }
+    }
+
+    /// Reads the fat header of `data`, checking that every slice lies inside the file, after
+    /// the header, and apart from the others.
     pub fn parse(data: &[u8]) -> Result<Fat> {
         let magic = be32(data, 0, "fat header")?;
         let is64 = match magic {
@@ -38,33 +101,21 @@ impl Fat {
             _ => return Err(Error::NotMachO),
         };
         let n = be32(data, 4, "fat header")?;
-        let entry = if is64 { 32u64 } else { 20 };
+        let entry = entry_size(is64);
         // Bounded by the file length before anything is allocated.
-        slice(data, 8, u64::from(n) * entry, "fat arch table")?;
+        let table = slice(data, 8, u64::from(n) * entry, "fat arch table")?;
         if n == 0 {
             return Err(malformed("fat header", "no architectures"));
         }
+        let table_end = 8 + u64::from(n) * entry;
         let mut arches = Vec::with_capacity(n as usize);
-        for i in 0..u64::from(n) {
-            let o = 8 + i * entry;
+        for i in 0..n as usize {
+            let at = i * entry as usize;
             let a = if is64 {
-                FatArch {
-                    cputype: be32(data, o, "fat arch")?,
-                    cpusubtype: be32(data, o + 4, "fat arch")?,
-                    offset: be64(data, o + 8, "fat arch")?,
-                    size: be64(data, o + 16, "fat arch")?,
-                    align: be32(data, o + 24, "fat arch")?,
-                }
+                RawFatArch::<u64>::read(table, at)?
             } else {
-                FatArch {
-                    cputype: be32(data, o, "fat arch")?,
-                    cpusubtype: be32(data, o + 4, "fat arch")?,
-                    offset: u64::from(be32(data, o + 8, "fat arch")?),
-                    size: u64::from(be32(data, o + 12, "fat arch")?),
-                    align: be32(data, o + 16, "fat arch")?,
-                }
+                RawFatArch::<u32>::read(table, at)?
             };
-            let table_end = 8 + u64::from(n) * entry;
             if a.offset < table_end
                 || a.offset
                     .checked_add(a.size)
@@ -80,7 +131,7 @@ impl Fat {
                     ),
                 ));
             }
-            if a.align > 20 {
+            if a.align > MAX_ALIGN {
                 return Err(malformed(
                     "fat arch",
                     format!("architecture {i}: alignment 2^{} is absurd", a.align),
@@ -98,45 +149,77 @@ impl Fat {
         Ok(Fat { is64, arches })
     }
 
-    /// Size of the header and arch table.
-    pub fn header_len(&self) -> u64 {
-        8 + self.arches.len() as u64 * if self.is64 { 32 } else { 20 }
+    /// Whether the header has 64-bit entries (`FAT_MAGIC_64`).
+    pub fn is64(&self) -> bool {
+        self.is64
     }
 
-    /// Builds a fat file from slices (in this order), each aligned to its arch's `align`.
-    /// `arches[i].offset`/`size` are recomputed.
+    /// The architectures, in header order.
+    pub fn arches(&self) -> &[FatArch] {
+        &self.arches
+    }
+
+    /// The bytes of slice `a` in `data` (empty when they are not there; a parsed header's
+    /// slices always are).
+    pub fn slice<'d>(&self, data: &'d [u8], a: &FatArch) -> &'d [u8] {
+        let range = usize::try_from(a.offset)
+            .ok()
+            .zip(usize::try_from(a.offset.saturating_add(a.size)).ok());
+        range.and_then(|(s, e)| data.get(s..e)).unwrap_or_default()
+    }
+
+    /// Size of the header and arch table.
+    pub fn header_len(&self) -> u64 {
+        8 + self.arches.len() as u64 * entry_size(self.is64)
+    }
+
+    /// Builds a fat file from slices (one per architecture, in this order), each aligned to
+    /// its architecture's `align`; offsets and sizes are recomputed.
     pub fn build(&self, slices: &[&[u8]]) -> Result<Vec<u8>> {
+        if slices.len() != self.arches.len() {
+            return Err(Error::Unsupported(format!(
+                "{} slices for {} architectures",
+                slices.len(),
+                self.arches.len()
+            )));
+        }
+        let too_large = || {
+            Error::Unsupported(
+                "the fat file would exceed 4 GiB, which a 32-bit fat header cannot describe".into(),
+            )
+        };
         let mut arches = self.arches.clone();
         let mut pos = self.header_len();
         for (a, s) in arches.iter_mut().zip(slices) {
-            let al = 1u64 << a.align;
-            pos = pos.div_ceil(al) * al;
-            a.offset = pos;
+            if a.align > MAX_ALIGN {
+                return Err(Error::Unsupported(format!(
+                    "slice alignment 2^{} exceeds 2^{MAX_ALIGN}",
+                    a.align
+                )));
+            }
+            let overflow = || Error::Unsupported("the fat file would exceed 2^64 bytes".into());
+            a.offset = pos
+                .checked_next_multiple_of(1 << a.align)
+                .ok_or_else(overflow)?;
             a.size = s.len() as u64;
-            pos += a.size;
+            pos = a.offset.checked_add(a.size).ok_or_else(overflow)?;
         }
         if !self.is64 && pos > u64::from(u32::MAX) {
-            return Err(Error::Unsupported(
-                "the fat file would exceed 4 GiB, which a 32-bit fat header cannot describe".into(),
-            ));
+            return Err(too_large());
         }
-        let mut out = vec![0u8; pos as usize];
-        out[0..4].copy_from_slice(&if self.is64 { FAT_MAGIC_64 } else { FAT_MAGIC }.to_be_bytes());
-        out[4..8].copy_from_slice(&(arches.len() as u32).to_be_bytes());
-        let mut o = 8usize;
-        for a in &arches {
-            out[o..o + 4].copy_from_slice(&a.cputype.to_be_bytes());
-            out[o + 4..o + 8].copy_from_slice(&a.cpusubtype.to_be_bytes());
+        let len = usize::try_from(pos).map_err(|_| too_large())?;
+        let mut out = vec![0u8; len];
+        let magic = if self.is64 { FAT_MAGIC_64 } else { FAT_MAGIC };
+        let fail = |e: scroll::Error| Error::Internal(format!("writing the fat header: {e}"));
+        out.pwrite_with(magic, 0, BE).map_err(fail)?;
+        out.pwrite_with(arches.len() as u32, 4, BE).map_err(fail)?;
+        let entry = entry_size(self.is64) as usize;
+        for (i, a) in arches.iter().enumerate() {
+            let at = 8 + i * entry;
             if self.is64 {
-                out[o + 8..o + 16].copy_from_slice(&a.offset.to_be_bytes());
-                out[o + 16..o + 24].copy_from_slice(&a.size.to_be_bytes());
-                out[o + 24..o + 28].copy_from_slice(&a.align.to_be_bytes());
-                o += 32;
+                RawFatArch::<u64>::write(a, &mut out, at)?;
             } else {
-                out[o + 8..o + 12].copy_from_slice(&(a.offset as u32).to_be_bytes());
-                out[o + 12..o + 16].copy_from_slice(&(a.size as u32).to_be_bytes());
-                out[o + 16..o + 20].copy_from_slice(&a.align.to_be_bytes());
-                o += 20;
+                RawFatArch::<u32>::write(a, &mut out, at)?;
             }
         }
         for (a, s) in arches.iter().zip(slices) {

@@ -4,37 +4,9 @@
 //! moves, and locations given relative to the header segment move.
 
 use crate::bytes::{put_uleb, sleb, uleb, Ctx};
+use crate::consts::*;
 use crate::error::{malformed, Error, Result};
-
-/// How an image shifts: file offsets and image offsets at or above `off` move by `delta`;
-/// unslid addresses at or above `addr` move by `delta`.
-#[derive(Debug, Clone, Copy)]
-pub struct Shift {
-    pub off: u64,
-    pub addr: u64,
-    pub delta: u64,
-}
-
-impl Shift {
-    // Wrapping: a hostile value near the top of the range must not panic; real values never wrap.
-    pub fn file(&self, v: u64) -> u64 {
-        if v >= self.off {
-            v.wrapping_add(self.delta)
-        } else {
-            v
-        }
-    }
-    pub fn image(&self, v: u64) -> u64 {
-        self.file(v)
-    }
-    pub fn vm(&self, v: u64) -> u64 {
-        if v >= self.addr {
-            v.wrapping_add(self.delta)
-        } else {
-            v
-        }
-    }
-}
+use crate::moves::Shift;
 
 /// One rebased location: segment index and offset within it, and the rebase type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +26,7 @@ pub fn rebases(stream: &[u8], ptr: u64, seg_sizes: &[u64]) -> Result<Vec<Rebase>
         .fold(0u64, |a, s| a.saturating_add(s / ptr.max(1)))
         .min(usize::MAX as u64) as usize;
     let mut pos = 0usize;
-    let mut kind = 1u8;
+    let mut kind = REBASE_TYPE_POINTER;
     let mut seg: Option<usize> = None;
     let mut off: u64 = 0;
     let w = "rebase opcodes";
@@ -82,36 +54,36 @@ pub fn rebases(stream: &[u8], ptr: u64, seg_sizes: &[u64]) -> Result<Vec<Rebase>
     while pos < stream.len() {
         let b = stream[pos];
         pos += 1;
-        let imm = b & 0x0f;
-        match b & 0xf0 {
-            0x00 => break,
-            0x10 => kind = imm,
-            0x20 => {
+        let imm = b & IMMEDIATE_MASK;
+        match b & OPCODE_MASK {
+            REBASE_OPCODE_DONE => break,
+            REBASE_OPCODE_SET_TYPE_IMM => kind = imm,
+            REBASE_OPCODE_SET_SEGMENT_AND_OFFSET_ULEB => {
                 seg = Some(imm as usize);
                 off = uleb(stream, &mut pos, w)?;
             }
-            0x30 => off = off.wrapping_add(uleb(stream, &mut pos, w)?),
-            0x40 => off = off.wrapping_add(u64::from(imm) * ptr),
-            0x50 => {
+            REBASE_OPCODE_ADD_ADDR_ULEB => off = off.wrapping_add(uleb(stream, &mut pos, w)?),
+            REBASE_OPCODE_ADD_ADDR_IMM_SCALED => off = off.wrapping_add(u64::from(imm) * ptr),
+            REBASE_OPCODE_DO_REBASE_IMM_TIMES => {
                 for _ in 0..imm {
                     emit(seg, off, kind, &mut out)?;
                     off = off.wrapping_add(ptr);
                 }
             }
-            0x60 => {
+            REBASE_OPCODE_DO_REBASE_ULEB_TIMES => {
                 let n = uleb(stream, &mut pos, w)?;
                 for _ in 0..n {
                     emit(seg, off, kind, &mut out)?;
                     off = off.wrapping_add(ptr);
                 }
             }
-            0x70 => {
+            REBASE_OPCODE_DO_REBASE_ADD_ADDR_ULEB => {
                 emit(seg, off, kind, &mut out)?;
                 off = off
                     .wrapping_add(uleb(stream, &mut pos, w)?)
                     .wrapping_add(ptr);
             }
-            0x80 => {
+            REBASE_OPCODE_DO_REBASE_ULEB_TIMES_SKIPPING_ULEB => {
                 let n = uleb(stream, &mut pos, w)?;
                 let skip = uleb(stream, &mut pos, w)?;
                 for _ in 0..n {
@@ -156,11 +128,11 @@ pub fn retarget(
         let start = pos;
         let b = stream[pos];
         pos += 1;
-        let imm = b & 0x0f;
-        let op = b & 0xf0;
+        let imm = b & IMMEDIATE_MASK;
+        let op = b & OPCODE_MASK;
         let set_seg = match which {
-            Stream::Rebase => 0x20,
-            Stream::Bind => 0x70,
+            Stream::Rebase => REBASE_OPCODE_SET_SEGMENT_AND_OFFSET_ULEB,
+            Stream::Bind => BIND_OPCODE_SET_SEGMENT_AND_OFFSET_ULEB,
         };
         if op == set_seg {
             let off = uleb(stream, &mut pos, w)?;
@@ -175,22 +147,34 @@ pub fn retarget(
         }
         match which {
             Stream::Rebase => match op {
-                0x00 | 0x10 | 0x40 | 0x50 => {}
-                0x30 | 0x60 | 0x70 => {
+                REBASE_OPCODE_DONE
+                | REBASE_OPCODE_SET_TYPE_IMM
+                | REBASE_OPCODE_ADD_ADDR_IMM_SCALED
+                | REBASE_OPCODE_DO_REBASE_IMM_TIMES => {}
+                REBASE_OPCODE_ADD_ADDR_ULEB
+                | REBASE_OPCODE_DO_REBASE_ULEB_TIMES
+                | REBASE_OPCODE_DO_REBASE_ADD_ADDR_ULEB => {
                     uleb(stream, &mut pos, w)?;
                 }
-                0x80 => {
+                REBASE_OPCODE_DO_REBASE_ULEB_TIMES_SKIPPING_ULEB => {
                     uleb(stream, &mut pos, w)?;
                     uleb(stream, &mut pos, w)?;
                 }
                 _ => return Err(malformed(w, format!("unknown opcode {b:#04x}"))),
             },
             Stream::Bind => match op {
-                0x00 | 0x10 | 0x30 | 0x50 | 0x90 | 0xb0 => {}
-                0x20 | 0x80 | 0xa0 => {
+                BIND_OPCODE_DONE
+                | BIND_OPCODE_SET_DYLIB_ORDINAL_IMM
+                | BIND_OPCODE_SET_DYLIB_SPECIAL_IMM
+                | BIND_OPCODE_SET_TYPE_IMM
+                | BIND_OPCODE_DO_BIND
+                | BIND_OPCODE_DO_BIND_ADD_ADDR_IMM_SCALED => {}
+                BIND_OPCODE_SET_DYLIB_ORDINAL_ULEB
+                | BIND_OPCODE_ADD_ADDR_ULEB
+                | BIND_OPCODE_DO_BIND_ADD_ADDR_ULEB => {
                     uleb(stream, &mut pos, w)?;
                 }
-                0x40 => {
+                BIND_OPCODE_SET_SYMBOL_TRAILING_FLAGS_IMM => {
                     let rest = stream.get(pos..).unwrap_or(&[]);
                     let n = rest
                         .iter()
@@ -198,14 +182,14 @@ pub fn retarget(
                         .ok_or_else(|| malformed(w, "unterminated symbol name"))?;
                     pos += n + 1;
                 }
-                0x60 => {
+                BIND_OPCODE_SET_ADDEND_SLEB => {
                     sleb(stream, &mut pos, w)?;
                 }
-                0xc0 => {
+                BIND_OPCODE_DO_BIND_ULEB_TIMES_SKIPPING_ULEB => {
                     uleb(stream, &mut pos, w)?;
                     uleb(stream, &mut pos, w)?;
                 }
-                0xd0 => {
+                BIND_OPCODE_THREADED => {
                     return Err(Error::Unsupported(
                         "threaded bind opcodes (old arm64e) cannot be shifted".into(),
                     ))
@@ -222,13 +206,13 @@ pub fn retarget(
 /// RTTI, tagged pointers): it is kept and only the address bits move.
 pub fn move_pointer(ctx: Ctx, out: &mut [u8], at: u64, kind: u8, s: Shift) -> Result<()> {
     match kind {
-        1 if ctx.is64 => {
+        REBASE_TYPE_POINTER if ctx.is64 => {
             let v = ctx.u64(out, at, "rebased pointer")?;
             let high = v & 0xff00_0000_0000_0000;
             let low = v & 0x00ff_ffff_ffff_ffff;
             ctx.put_u64(out, at, high | s.vm(low), "rebased pointer")
         }
-        1 | 2 => {
+        REBASE_TYPE_POINTER | REBASE_TYPE_TEXT_ABSOLUTE32 => {
             let v = ctx.u32(out, at, "rebased pointer")?;
             let n = s.vm(u64::from(v));
             let n =
@@ -252,10 +236,7 @@ pub fn shift_chains(
     header_seg: usize,
     s: Shift,
 ) -> Result<()> {
-    let le = Ctx {
-        little: true,
-        is64: true,
-    };
+    let le = Ctx::LE64;
     let w = "chained fixups";
     let starts = u64::from(le.u32(blob, 4, w)?);
     let seg_count = u64::from(le.u32(blob, starts, w)?);
@@ -282,8 +263,10 @@ pub fn shift_chains(
             .get(i as usize)
             .ok_or_else(|| malformed(w, format!("segment index {i} out of range")))?;
         let stride: u64 = match format {
-            1 | 9 | 12 => 8,
-            2 | 6 => 4,
+            DYLD_CHAINED_PTR_ARM64E
+            | DYLD_CHAINED_PTR_ARM64E_USERLAND
+            | DYLD_CHAINED_PTR_ARM64E_USERLAND24 => 8,
+            DYLD_CHAINED_PTR_64 | DYLD_CHAINED_PTR_64_OFFSET => 4,
             f => {
                 return Err(Error::Unsupported(format!(
                     "chained pointer format {f} cannot be shifted"
@@ -295,10 +278,10 @@ pub fn shift_chains(
         }
         for p in 0..page_count {
             let start = le.u16(blob, si + 22 + 2 * p, w)?;
-            if start == 0xffff {
+            if start == DYLD_CHAINED_PTR_START_NONE {
                 continue;
             }
-            if start & 0x8000 != 0 {
+            if start & DYLD_CHAINED_PTR_START_MULTI != 0 {
                 return Err(Error::Unsupported("multi-start chained pages".into()));
             }
             let mut at = base + p * page_size + u64::from(start);
@@ -324,13 +307,13 @@ pub fn shift_chains(
 fn move_chained(format: u16, v: u64, s: Shift) -> Result<(u64, u64)> {
     let too_big = || malformed("chained fixups", "shifted target does not fit its field");
     match format {
-        2 | 6 => {
+        DYLD_CHAINED_PTR_64 | DYLD_CHAINED_PTR_64_OFFSET => {
             let next = (v >> 51) & 0xfff;
             if v >> 63 == 1 {
                 return Ok((v, next));
             }
             let target = v & 0xf_ffff_ffff;
-            let nt = if format == 2 {
+            let nt = if format == DYLD_CHAINED_PTR_64 {
                 s.vm(target)
             } else {
                 s.image(target)
@@ -358,7 +341,7 @@ fn move_chained(format: u16, v: u64, s: Shift) -> Result<(u64, u64)> {
             }
             let mask = (1u64 << 43) - 1;
             let target = v & mask;
-            let nt = if format == 1 {
+            let nt = if format == DYLD_CHAINED_PTR_ARM64E {
                 s.vm(target)
             } else {
                 s.image(target)

@@ -2,7 +2,7 @@
 //! their findings decode inputs the same way.
 
 use crate::edit::{EditSet, RpathOp, Semantics};
-use crate::layout::Options;
+use crate::plan::Options;
 
 const NAMES: [&[u8]; 5] = [
     b"/usr/lib/libSystem.B.dylib",
@@ -115,7 +115,7 @@ pub fn check_parse(data: &[u8]) {
     let _ = crate::check(data, true);
     if crate::is_fat(data) {
         if let Ok(f) = crate::Fat::parse(data) {
-            let _ = f.arches.len();
+            let _ = f.arches().len();
         }
     }
 }

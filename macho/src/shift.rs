@@ -1,108 +1,86 @@
-//! Growing the load-command area by shifting: Δ bytes (a multiple of the segment alignment) are
-//! inserted before the first section, the header segment grows by Δ, and everything after it
-//! moves by Δ in the file and in memory. Every record of a file offset, image offset or unslid
-//! address at or past the insertion point is updated:
+//! Growing the load-command area of a linked image by shifting: Δ bytes (a multiple of the
+//! segment alignment) are inserted before the first section, the header segment grows by Δ,
+//! and everything after it moves by Δ in the file and in memory. Every record of a file
+//! offset, image offset or unslid address at or past the insertion point is updated:
 //!
-//! segments and sections; symbol table values; dyld-info rebase targets, opcode locations in
-//! the header segment and the export trie; chained-fixup segment offsets and rebase targets;
-//! LC_DYLD_EXPORTS_TRIE; LC_FUNCTION_STARTS; LC_DATA_IN_CODE; LC_MAIN / LC_UNIXTHREAD;
-//! LC_ENCRYPTION_INFO; LC_ROUTINES; LC_NOTE; `__unwind_info`; `__init_offsets`; and the offsets
-//! of every linkedit table. Tables whose encoding grows (ULEB128) are laid out again inside
-//! __LINKEDIT.
+//! segments and sections, and every load command's offsets and addresses (each kind says which
+//! in `command.rs`; kinds that cannot be moved are refused); symbol table values; dyld-info
+//! rebase targets, opcode locations in the header segment and the export trie; chained-fixup
+//! segment offsets and rebase targets; LC_DYLD_EXPORTS_TRIE; LC_FUNCTION_STARTS;
+//! LC_DATA_IN_CODE; `__unwind_info`; `__init_offsets`. Tables whose encoding grows (ULEB128)
+//! are laid out again inside __LINKEDIT.
+//!
+//! Three steps, as for every layout: [`choose`] decides (and reads what must be re-encoded),
+//! [`translate`] moves the load commands' fields, [`emit`] builds the shifted image.
 //!
 //! Code that addresses the header itself pc-relatively (`__dso_handle`) now sees an address Δ
 //! too high, still inside the image's first segment; dyld and libc++abi only use it to find
 //! the image by address range.
 
-use std::collections::HashMap;
-
 use crate::bytes::{align_up, put_uleb, slice, uleb, Ctx};
+use crate::command::{Command, LinkeditKind, LoadCommand};
 use crate::consts::*;
-use crate::edit::Cmd;
 use crate::error::{malformed, Error, Result};
-use crate::fixups::{self, Shift, Stream};
-use crate::view::MachO;
+use crate::fixups::{self, Rebase, Stream};
+use crate::moves::Shift;
+use crate::view::{Index, MachO};
 
-/// Where a linkedit table's offset (and byte size, when it has one) is recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Field {
+/// A table of the edited load commands: its command index and slot, where it is in the shifted
+/// image and where it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Placed {
+    pub what: &'static str,
     cmd: usize,
-    off_at: u64,
-    size_at: Option<u64>,
+    slot: usize,
+    sized: bool,
+    /// Offset and size in the shifted image, before __LINKEDIT is laid out again.
+    pub from: u64,
+    pub size: u64,
+    /// Offset and size afterwards.
+    pub to: u64,
+    pub len: u64,
+    /// New content, when the table is re-encoded.
+    bytes: Option<Vec<u8>>,
 }
 
-struct Piece {
-    field: Field,
-    off: u64,
-    size: u64,
+/// What happens to __LINKEDIT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Linkedit {
+    /// Every re-encoded table fits where it was; these are written there, zero-padded.
+    InPlace(Vec<Placed>),
+    /// A re-encoded table grew: __LINKEDIT is laid out again in the same order, each grown
+    /// table padded to 8 bytes so the ones after it keep their alignment.
+    Rebuilt {
+        start: u64,
+        size: u64,
+        tables: Vec<Placed>,
+    },
 }
 
-fn rd(ctx: Ctx, c: &Cmd, at: u64) -> Result<u64> {
-    ctx.u32(&c.bytes, at, "load command").map(u64::from)
+/// How one linked image shifts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ShiftLayout {
+    pub shift: Shift,
+    /// Ordinal (among the segments) of the segment that maps the header.
+    header_segment: usize,
+    /// Locations the rebase opcodes name.
+    rebases: Vec<Rebase>,
+    pub linkedit: Linkedit,
+    pub new_len: u64,
 }
 
-fn wr(ctx: Ctx, c: &mut Cmd, at: u64, v: u64) -> Result<()> {
-    let v = u32::try_from(v).map_err(|_| {
-        Error::Unsupported("a shifted offset no longer fits its 32-bit field".into())
-    })?;
-    ctx.put_u32(&mut c.bytes, at, v, "load command")
-}
-
-/// Linkedit tables of a command list: (field, offset, byte size).
-fn pieces(ctx: Ctx, cmds: &[Cmd]) -> Result<Vec<Piece>> {
-    let nl = if ctx.is64 { 16 } else { 12 };
-    let mut out = Vec::new();
-    for (i, c) in cmds.iter().enumerate() {
-        let mut push = |off_at: u64, size_at: Option<u64>, size: u64| -> Result<()> {
-            out.push(Piece {
-                field: Field {
-                    cmd: i,
-                    off_at,
-                    size_at,
-                },
-                off: rd(ctx, c, off_at)?,
-                size,
-            });
-            Ok(())
-        };
-        match c.cmd {
-            LC_SYMTAB => {
-                push(8, None, rd(ctx, c, 12)? * nl)?;
-                push(16, None, rd(ctx, c, 20)?)?;
-            }
-            LC_DYSYMTAB => {
-                push(32, None, rd(ctx, c, 36)? * 8)?;
-                push(40, None, rd(ctx, c, 44)? * if ctx.is64 { 56 } else { 52 })?;
-                push(48, None, rd(ctx, c, 52)? * 4)?;
-                push(56, None, rd(ctx, c, 60)? * 4)?;
-                push(64, None, rd(ctx, c, 68)? * 8)?;
-                push(72, None, rd(ctx, c, 76)? * 8)?;
-            }
-            LC_DYLD_INFO | LC_DYLD_INFO_ONLY => {
-                for at in [8, 16, 24, 32, 40] {
-                    push(at, Some(at + 4), rd(ctx, c, at + 4)?)?;
-                }
-            }
-            cmd if LINKEDIT_DATA_CMDS.contains(&cmd) => push(8, Some(12), rd(ctx, c, 12)?)?,
-            _ => {}
-        }
-    }
-    Ok(out)
-}
-
-/// The result of shifting one image.
-pub struct Shifted {
-    /// The new image; the header and load-command area (first `first_content + delta` bytes) is
-    /// zero, to be filled by the caller.
-    pub image: Vec<u8>,
-}
-
-/// Shifts `m` by `delta`, updating `cmds` (the edited load commands) to match.
-pub fn shift(m: &MachO, cmds: &mut [Cmd], delta: u64) -> Result<Shifted> {
-    let ctx = m.ctx;
-    let data = m.data;
+/// Decides how `m` shifts by `delta`, for its edited load commands `cmds` (indexed by `ix`).
+pub(crate) fn choose(
+    m: &MachO,
+    cmds: &[LoadCommand],
+    ix: &Index,
+    delta: u64,
+) -> Result<ShiftLayout> {
+    let ctx = m.ctx();
+    let data = m.data();
     let arch = m.arch();
-    match m.header.filetype {
+    let h = m.header();
+    match h.filetype {
         MH_EXECUTE | MH_DYLIB | MH_BUNDLE => {}
         t => {
             return Err(Error::Unsupported(format!(
@@ -110,7 +88,7 @@ pub fn shift(m: &MachO, cmds: &mut [Cmd], delta: u64) -> Result<Shifted> {
             )))
         }
     }
-    if m.header.filetype == MH_EXECUTE && m.header.flags & 0x20_0000 == 0 {
+    if h.filetype == MH_EXECUTE && h.flags & MH_PIE == 0 {
         return Err(Error::Unsupported(format!(
             "cannot grow the load commands of a non-PIE executable ({arch}): its code holds \
              absolute addresses that nothing records"
@@ -123,14 +101,14 @@ pub fn shift(m: &MachO, cmds: &mut [Cmd], delta: u64) -> Result<Shifted> {
             "section data overlaps the load commands",
         ));
     }
-    let header_seg = m
-        .segments
+    let segments: Vec<_> = m.segments().collect();
+    let header_segment = segments
         .iter()
         .position(|s| s.fileoff == 0 && s.filesize > 0)
         .ok_or_else(|| malformed("layout", "no segment maps the header"))?;
-    let hs = &m.segments[header_seg];
+    let hs = segments[header_segment];
     if hs.filesize < p
-        && m.segments
+        && segments
             .iter()
             .any(|s| s.fileoff > hs.filesize && s.fileoff < p)
     {
@@ -138,215 +116,258 @@ pub fn shift(m: &MachO, cmds: &mut [Cmd], delta: u64) -> Result<Shifted> {
     }
     let s = Shift {
         off: p,
-        addr: hs.vmaddr + p,
+        addr: Some(hs.vmaddr + p),
         delta,
     };
-
     let new_len = (data.len() as u64)
         .checked_add(delta)
         .ok_or_else(|| malformed("layout", "file size overflows"))?;
-    let mut out = vec![0u8; new_len as usize];
-    out[(p + delta) as usize..].copy_from_slice(&data[p as usize..]);
 
-    // Load commands.
-    let mut seg_i = 0usize;
-    let mut seg_file: Vec<u64> = Vec::new();
-    let mut seg_is_header: Vec<bool> = Vec::new();
-    for c in cmds.iter_mut() {
-        match c.cmd {
-            LC_SEGMENT | LC_SEGMENT_64 => {
-                let is64 = c.cmd == LC_SEGMENT_64;
-                let (hdr, sect) = if is64 { (72u64, 80u64) } else { (56, 68) };
-                let get = |c: &Cmd, at: u64| -> Result<u64> {
-                    if is64 {
-                        ctx.u64(&c.bytes, at, "segment")
-                    } else {
-                        ctx.u32(&c.bytes, at, "segment").map(u64::from)
-                    }
-                };
-                let put = |c: &mut Cmd, at: u64, v: u64| -> Result<()> {
-                    if is64 {
-                        ctx.put_u64(&mut c.bytes, at, v, "segment")
-                    } else {
-                        wr(ctx, c, at, v)
-                    }
-                };
-                let (a_vm, a_vms, a_fo, a_fs) = if is64 {
-                    (24, 32, 40, 48)
-                } else {
-                    (24, 28, 32, 36)
-                };
-                let fileoff = get(c, a_fo)?;
-                let filesize = get(c, a_fs)?;
-                let is_header = seg_i == header_seg;
-                if is_header {
-                    let grown = |v: u64| {
-                        v.checked_add(delta)
-                            .ok_or_else(|| malformed("segment", "size overflows when grown"))
-                    };
-                    put(c, a_fs, grown(filesize)?)?;
-                    let vms = get(c, a_vms)?;
-                    put(c, a_vms, grown(vms)?)?;
-                    seg_file.push(0);
-                } else {
-                    let vm = get(c, a_vm)?;
-                    put(c, a_vm, s.vm(vm))?;
-                    let nf = if filesize > 0 || fileoff > 0 {
-                        s.file(fileoff)
-                    } else {
-                        fileoff
-                    };
-                    put(c, a_fo, nf)?;
-                    seg_file.push(nf);
-                }
-                seg_is_header.push(is_header);
-                let nsects = u64::from(ctx.u32(&c.bytes, if is64 { 64 } else { 48 }, "segment")?);
-                for k in 0..nsects {
-                    let o = hdr + k * sect;
-                    let addr = get(c, o + 32)?;
-                    put(c, o + 32, s.vm(addr))?;
-                    let (a_off, a_rel) = if is64 {
-                        (o + 48, o + 56)
-                    } else {
-                        (o + 40, o + 48)
-                    };
-                    let off = rd(ctx, c, a_off)?;
-                    if off != 0 {
-                        wr(ctx, c, a_off, s.file(off))?;
-                    }
-                    let rel = rd(ctx, c, a_rel)?;
-                    if rel != 0 {
-                        wr(ctx, c, a_rel, s.file(rel))?;
-                    }
-                }
-                seg_i += 1;
-            }
-            LC_DYSYMTAB if rd(ctx, c, 68)? != 0 || rd(ctx, c, 76)? != 0 => {
+    // Re-encoded tables, by (command, slot).
+    let mut replaced: Vec<((usize, usize), Vec<u8>)> = Vec::new();
+    let mut rebases = Vec::new();
+    for (i, c) in cmds.iter().enumerate() {
+        match c.command() {
+            Command::Dysymtab(d) if d.nextrel != 0 || d.nlocrel != 0 => {
                 return Err(Error::Unsupported(format!(
                     "cannot grow a file with classic external/local relocations ({arch})"
                 )));
             }
-            LC_MAIN => {
-                let e = ctx.u64(&c.bytes, 8, "LC_MAIN")?;
-                ctx.put_u64(&mut c.bytes, 8, s.image(e), "LC_MAIN")?;
-            }
-            LC_UNIXTHREAD | LC_THREAD => shift_thread(ctx, m.header.cputype, c, s)?,
-            LC_ENCRYPTION_INFO | LC_ENCRYPTION_INFO_64 if rd(ctx, c, 12)? > 0 => {
-                let o = rd(ctx, c, 8)?;
-                wr(ctx, c, 8, s.file(o))?;
-            }
-            LC_ROUTINES => {
-                let a = rd(ctx, c, 8)?;
-                wr(ctx, c, 8, s.vm(a))?;
-            }
-            LC_ROUTINES_64 => {
-                let a = ctx.u64(&c.bytes, 8, "LC_ROUTINES_64")?;
-                ctx.put_u64(&mut c.bytes, 8, s.vm(a), "LC_ROUTINES_64")?;
-            }
-            LC_NOTE => {
-                let o = ctx.u64(&c.bytes, 24, "LC_NOTE")?;
-                if o != 0 {
-                    ctx.put_u64(&mut c.bytes, 24, s.file(o), "LC_NOTE")?;
+            Command::DyldInfo { info, .. } if ix.dyld_info == Some(i) => {
+                let table = |o: u32, z: u32, what| slice(data, o.into(), z.into(), what);
+                let rebase = table(info.rebase_off, info.rebase_size, "rebase info")?;
+                let sizes: Vec<u64> = segments.iter().map(|g| g.vmsize).collect();
+                rebases = fixups::rebases(rebase, ctx.word_size(), &sizes)?;
+                if let Some(n) = fixups::retarget(rebase, Stream::Rebase, header_segment, s)? {
+                    replaced.push(((i, 0), n));
+                }
+                let binds = [
+                    (info.bind_off, info.bind_size),
+                    (info.weak_bind_off, info.weak_bind_size),
+                    (info.lazy_bind_off, info.lazy_bind_size),
+                ];
+                for (slot, (o, z)) in (1..).zip(binds) {
+                    let stream = table(o, z, "bind info")?;
+                    if let Some(n) = fixups::retarget(stream, Stream::Bind, header_segment, s)? {
+                        replaced.push(((i, slot), n));
+                    }
+                }
+                let trie = table(info.export_off, info.export_size, "export info")?;
+                let n = crate::trie::rewrite(trie, &|v| s.image(v))?;
+                if n.as_slice() != trie {
+                    replaced.push(((i, 4), n));
                 }
             }
-            LC_TWOLEVEL_HINTS => {
-                let o = rd(ctx, c, 8)?;
-                if o != 0 {
-                    wr(ctx, c, 8, s.file(o))?;
+            Command::LinkeditData(kind, l) => {
+                let blob = slice(data, l.dataoff.into(), l.datasize.into(), "linkedit data")?;
+                match kind {
+                    LinkeditKind::DyldExportsTrie => {
+                        let n = crate::trie::rewrite(blob, &|v| s.image(v))?;
+                        if n != blob {
+                            replaced.push(((i, 0), n));
+                        }
+                    }
+                    LinkeditKind::FunctionStarts => {
+                        if blob.first().is_some_and(|&b| b != 0) {
+                            let mut pos = 0;
+                            let first = uleb(blob, &mut pos, "function starts")?;
+                            let mut n = Vec::with_capacity(blob.len() + 2);
+                            put_uleb(&mut n, s.image(first));
+                            n.extend_from_slice(&blob[pos..]);
+                            replaced.push(((i, 0), n));
+                        }
+                    }
+                    // Rewritten where they are by `emit`.
+                    LinkeditKind::DataInCode | LinkeditKind::DyldChainedFixups => {}
+                    // Hold no image offsets (the signature is made anew; split info is used
+                    // only by the shared-cache builder and is not rewritten).
+                    LinkeditKind::CodeSignature
+                    | LinkeditKind::SegmentSplitInfo
+                    | LinkeditKind::DylibCodeSignDrs
+                    | LinkeditKind::LinkerOptimizationHint
+                    | LinkeditKind::AtomInfo => {}
+                    LinkeditKind::FunctionVariants | LinkeditKind::FunctionVariantFixups => {
+                        return Err(Error::Unsupported(format!(
+                            "cannot grow the load commands ({arch}): {} holds image offsets \
+                             that shenzi does not rewrite",
+                            command_name(kind.cmd()).unwrap_or("a function variants table")
+                        )));
+                    }
                 }
-            }
-            LC_FILESET_ENTRY => {
-                return Err(Error::Unsupported(
-                    "cannot grow a fileset (kernel collection)".into(),
-                ))
             }
             _ => {}
         }
     }
-    // Linkedit table offsets.
-    for pc in pieces(ctx, cmds)? {
-        if pc.off != 0 {
-            wr(
-                ctx,
-                &mut cmds[pc.field.cmd],
-                pc.field.off_at,
-                s.file(pc.off),
-            )?;
-        }
-    }
-    let find = |cmds: &[Cmd], want: &[u32]| cmds.iter().position(|c| want.contains(&c.cmd));
-
-    // Symbols.
-    if let Some(i) = find(cmds, &[LC_SYMTAB]) {
-        let (off, n) = (rd(ctx, &cmds[i], 8)?, rd(ctx, &cmds[i], 12)?);
-        crate::symbols::shift_symbols(ctx, &mut out, off, n, s.addr, delta)?;
-    }
-
-    let mut replace: HashMap<Field, Vec<u8>> = HashMap::new();
-    let field = |cmd, at: u64| Field {
-        cmd,
-        off_at: at,
-        size_at: Some(at + 4),
+    let linkedit = place_linkedit(m, cmds, ix, s, replaced)?;
+    let new_len = match &linkedit {
+        Linkedit::InPlace(_) => new_len,
+        Linkedit::Rebuilt { start, size, .. } => start + size,
     };
-    let seg_vmsizes: Vec<u64> = m.segments.iter().map(|g| g.vmsize).collect();
+    Ok(ShiftLayout {
+        shift: s,
+        header_segment,
+        rebases,
+        linkedit,
+        new_len,
+    })
+}
 
-    // Dyld info: rebased pointers, header-segment locations, export trie.
-    if let Some(i) = find(cmds, &[LC_DYLD_INFO, LC_DYLD_INFO_ONLY]) {
-        let c = &cmds[i];
-        let table = |at: u64| -> Result<(u64, u64)> { Ok((rd(ctx, c, at)?, rd(ctx, c, at + 4)?)) };
-        let (ro, rs) = table(8)?;
-        let rebase = slice(&out, ro, rs, "rebase info")?.to_vec();
-        for r in fixups::rebases(&rebase, ctx.word_size(), &seg_vmsizes)? {
-            let mut at = seg_file[r.seg] + r.offset;
-            if seg_is_header[r.seg] {
-                at = s.file(r.offset);
-            }
-            fixups::move_pointer(ctx, &mut out, at, r.kind, s)?;
-        }
-        if let Some(n) = fixups::retarget(&rebase, Stream::Rebase, header_seg, s)? {
-            replace.insert(field(i, 8), n);
-        }
-        for at in [16, 24, 32] {
-            let (o, z) = table(at)?;
-            let stream = slice(&out, o, z, "bind info")?;
-            if let Some(n) = fixups::retarget(stream, Stream::Bind, header_seg, s)? {
-                replace.insert(field(i, at), n);
-            }
-        }
-        let (eo, es) = table(40)?;
-        let trie = slice(&out, eo, es, "export info")?;
-        let n = crate::trie::rewrite(trie, &|v| s.image(v))?;
-        if n.as_slice() != trie {
-            replace.insert(field(i, 40), n);
+/// Where the tables go: where they were, or __LINKEDIT laid out again when one grew.
+fn place_linkedit(
+    m: &MachO,
+    cmds: &[LoadCommand],
+    ix: &Index,
+    s: Shift,
+    mut replaced: Vec<((usize, usize), Vec<u8>)>,
+) -> Result<Linkedit> {
+    let mut list: Vec<Placed> = Vec::new();
+    for (i, c) in cmds.iter().enumerate() {
+        for t in c.command().tables(m.is_64()) {
+            let from = s.file(t.offset);
+            let bytes = replaced
+                .iter()
+                .position(|(id, _)| *id == (i, t.slot))
+                .map(|k| replaced.swap_remove(k).1);
+            list.push(Placed {
+                what: t.what,
+                cmd: i,
+                slot: t.slot,
+                sized: t.sized,
+                from,
+                size: t.size,
+                to: from,
+                len: t.size,
+                bytes,
+            });
         }
     }
-    for (i, c) in cmds.iter().enumerate() {
-        let (o, z) = match c.cmd {
-            LC_DYLD_EXPORTS_TRIE
-            | LC_FUNCTION_STARTS
-            | LC_DATA_IN_CODE
-            | LC_DYLD_CHAINED_FIXUPS => (rd(ctx, c, 8)?, rd(ctx, c, 12)?),
-            _ => continue,
+    let fits = list
+        .iter()
+        .all(|p| p.bytes.as_ref().is_none_or(|n| n.len() as u64 <= p.size));
+    if fits {
+        list.retain(|p| p.bytes.is_some());
+        return Ok(Linkedit::InPlace(list));
+    }
+    let le = ix.linkedit.and_then(|i| cmds[i].segment()).ok_or_else(|| {
+        Error::Unsupported("a linkedit table grew and there is no __LINKEDIT".into())
+    })?;
+    let start = s.file(le.fileoff);
+    let file_end = m.data().len() as u64 + s.delta;
+    if start.checked_add(le.filesize) != Some(file_end) {
+        return Err(Error::Unsupported(
+            "a linkedit table grew and __LINKEDIT does not end the file".into(),
+        ));
+    }
+    list.retain(|p| p.size > 0 || p.bytes.is_some());
+    list.sort_by_key(|p| (p.from, p.size));
+    let mut cursor = start;
+    let mut size = 0u64;
+    for p in &mut list {
+        if p.from < cursor {
+            return Err(Error::Unsupported(
+                "a linkedit table grew and the tables overlap or lie outside __LINKEDIT".into(),
+            ));
+        }
+        size += p.from - cursor;
+        p.to = start + size;
+        let new = p.bytes.as_ref().map_or(0, |b| b.len() as u64);
+        if new > p.size {
+            p.len = p.size
+                + align_up(new - p.size, 8)
+                    .ok_or_else(|| malformed("layout", "a linkedit table overflows"))?;
+        }
+        size += p.len;
+        cursor = p.from + p.size;
+    }
+    size += file_end
+        .checked_sub(cursor)
+        .ok_or_else(|| malformed("layout", "a linkedit table lies past the end of the file"))?;
+    Ok(Linkedit::Rebuilt {
+        start,
+        size,
+        tables: list,
+    })
+}
+
+/// Moves the edited load commands' offsets and addresses; the header segment grows by Δ and
+/// the tables of a rebuilt __LINKEDIT get their new places.
+pub(crate) fn translate(
+    m: &MachO,
+    cmds: &mut [LoadCommand],
+    ix: &Index,
+    lay: &ShiftLayout,
+) -> Result<()> {
+    let s = lay.shift;
+    for c in cmds.iter_mut() {
+        c.relocate(m.ctx(), m.header().cputype, &s)?;
+    }
+    let header = ix
+        .header_segment
+        .and_then(|i| cmds[i].segment_mut())
+        .ok_or_else(|| Error::Internal("the header segment is gone".into()))?;
+    let grown = |v: u64| {
+        v.checked_add(s.delta)
+            .ok_or_else(|| malformed("segment", "size overflows when grown"))
+    };
+    header.filesize = grown(header.filesize)?;
+    header.vmsize = grown(header.vmsize)?;
+    if let Linkedit::Rebuilt { size, tables, .. } = &lay.linkedit {
+        for p in tables {
+            cmds[p.cmd].set_table(p.slot, p.to, p.sized.then_some(p.len))?;
+        }
+        let le = ix
+            .linkedit
+            .and_then(|i| cmds[i].segment_mut())
+            .ok_or_else(|| Error::Internal("__LINKEDIT is gone".into()))?;
+        le.filesize = *size;
+        let want = align_up(*size, m.segment_alignment()).unwrap_or(u64::MAX);
+        le.vmsize = le.vmsize.max(want);
+    }
+    Ok(())
+}
+
+/// The shifted image: everything after the insertion point moved by Δ, the image offsets and
+/// addresses it holds moved with it, __LINKEDIT as laid out. The header and load-command area
+/// is left zero, for the caller.
+pub(crate) fn emit(m: &MachO, lay: &ShiftLayout) -> Result<Vec<u8>> {
+    let ctx = m.ctx();
+    let data = m.data();
+    let s = lay.shift;
+    let p = s.off;
+    let mut out = vec![0u8; (data.len() as u64 + s.delta) as usize];
+    out[(p + s.delta) as usize..].copy_from_slice(&data[p as usize..]);
+
+    // Where each segment's bytes are now; locations in the header segment are image offsets.
+    let segments: Vec<_> = m.segments().collect();
+    let seg_file: Vec<u64> = (0..segments.len())
+        .map(|k| {
+            if k == lay.header_segment {
+                0
+            } else {
+                s.file(segments[k].fileoff)
+            }
+        })
+        .collect();
+
+    if let Some((off, n)) = crate::symbols::symtab(m) {
+        let threshold = s.addr.unwrap_or(u64::MAX);
+        crate::symbols::shift_symbols(ctx, &mut out, s.file(off), n, threshold, s.delta)?;
+    }
+    for r in &lay.rebases {
+        let at = if r.seg == lay.header_segment {
+            s.file(r.offset)
+        } else {
+            seg_file[r.seg] + r.offset
         };
-        let blob = slice(&out, o, z, "linkedit data")?.to_vec();
-        match c.cmd {
-            LC_DYLD_EXPORTS_TRIE => {
-                let n = crate::trie::rewrite(&blob, &|v| s.image(v))?;
-                if n != blob {
-                    replace.insert(field(i, 8), n);
-                }
-            }
-            LC_FUNCTION_STARTS => {
-                let mut pos = 0;
-                if !blob.is_empty() && blob[0] != 0 {
-                    let first = uleb(&blob, &mut pos, "function starts")?;
-                    let mut n = Vec::with_capacity(blob.len() + 2);
-                    put_uleb(&mut n, s.image(first));
-                    n.extend_from_slice(&blob[pos..]);
-                    replace.insert(field(i, 8), n);
-                }
-            }
-            LC_DATA_IN_CODE => {
+        fixups::move_pointer(ctx, &mut out, at, r.kind, s)?;
+    }
+    for c in m.commands() {
+        let Command::LinkeditData(kind, l) = c.command() else {
+            continue;
+        };
+        let (o, z) = (s.file(l.dataoff.into()), u64::from(l.datasize));
+        match kind {
+            LinkeditKind::DataInCode => {
                 let le = Ctx {
                     little: ctx.little,
                     is64: false,
@@ -354,19 +375,20 @@ pub fn shift(m: &MachO, cmds: &mut [Cmd], delta: u64) -> Result<Shifted> {
                 for k in 0..(z / 8) {
                     let at = o + k * 8;
                     let v = le.u32(&out, at, "data in code")?;
-                    wr_u32(le, &mut out, at, s.image(u64::from(v)))?;
+                    put_u32(le, &mut out, at, s.image(u64::from(v)))?;
                 }
             }
-            _ => {
-                let mut b = blob;
-                fixups::shift_chains(&mut b, &mut out, &seg_file, header_seg, s)?;
+            LinkeditKind::DyldChainedFixups => {
+                let mut b = slice(&out, o, z, "chained fixups")?.to_vec();
+                fixups::shift_chains(&mut b, &mut out, &seg_file, lay.header_segment, s)?;
                 out[o as usize..(o + z) as usize].copy_from_slice(&b);
             }
+            _ => {}
         }
     }
 
     // Sections of the header segment that hold image offsets.
-    for sec in &m.segments[header_seg].sections {
+    for sec in &segments[lay.header_segment].sections {
         if !sec.has_file_data() {
             continue;
         }
@@ -380,150 +402,49 @@ pub fn shift(m: &MachO, cmds: &mut [Cmd], delta: u64) -> Result<Shifted> {
                 };
                 for k in 0..sec.size / 4 {
                     let v = le.u32(&out, at + 4 * k, "__init_offsets")?;
-                    wr_u32(le, &mut out, at + 4 * k, s.image(u64::from(v)))?;
+                    put_u32(le, &mut out, at + 4 * k, s.image(u64::from(v)))?;
                 }
             }
             _ => {}
         }
     }
 
-    relayout(ctx, m, cmds, &mut out, replace)?;
-    Ok(Shifted { image: out })
+    match &lay.linkedit {
+        Linkedit::InPlace(tables) => {
+            for p in tables {
+                let r = &mut out[p.from as usize..(p.from + p.size) as usize];
+                r.fill(0);
+                if let Some(n) = &p.bytes {
+                    r[..n.len()].copy_from_slice(n);
+                }
+            }
+        }
+        Linkedit::Rebuilt {
+            start,
+            size,
+            tables,
+        } => {
+            let mut region = Vec::with_capacity(*size as usize);
+            let mut cursor = *start;
+            for p in tables {
+                region.extend_from_slice(&out[cursor as usize..p.from as usize]);
+                let at = region.len();
+                region.resize(at + p.len as usize, 0);
+                let old = &out[p.from as usize..(p.from + p.size) as usize];
+                let bytes = p.bytes.as_deref().unwrap_or(old);
+                region[at..at + bytes.len()].copy_from_slice(bytes);
+                cursor = p.from + p.size;
+            }
+            region.extend_from_slice(&out[cursor as usize..]);
+            out.truncate(*start as usize);
+            out.extend_from_slice(&region);
+        }
+    }
+    Ok(out)
 }
 
-fn wr_u32(ctx: Ctx, out: &mut [u8], at: u64, v: u64) -> Result<()> {
+fn put_u32(ctx: Ctx, out: &mut [u8], at: u64, v: u64) -> Result<()> {
     let v =
         u32::try_from(v).map_err(|_| Error::Unsupported("shifted value exceeds 32 bits".into()))?;
     ctx.put_u32(out, at, v, "table entry")
-}
-
-/// Moves the program counter of a thread command.
-fn shift_thread(ctx: Ctx, cputype: u32, c: &mut Cmd, s: Shift) -> Result<()> {
-    let mut pos = 8u64;
-    while pos + 8 <= c.bytes.len() as u64 {
-        let flavor = rd(ctx, c, pos)?;
-        let count = rd(ctx, c, pos + 4)?;
-        let state = pos + 8;
-        match (cputype, flavor) {
-            (CPU_TYPE_X86_64, 4) => {
-                let at = state + 16 * 8;
-                let pc = ctx.u64(&c.bytes, at, "thread state")?;
-                ctx.put_u64(&mut c.bytes, at, s.vm(pc), "thread state")?;
-            }
-            (CPU_TYPE_ARM64, 6) => {
-                let at = state + 32 * 8;
-                let pc = ctx.u64(&c.bytes, at, "thread state")?;
-                ctx.put_u64(&mut c.bytes, at, s.vm(pc), "thread state")?;
-            }
-            (CPU_TYPE_X86, 1) => {
-                let at = state + 10 * 4;
-                let pc = rd(ctx, c, at)?;
-                wr(ctx, c, at, s.vm(pc))?;
-            }
-            _ => {
-                return Err(Error::Unsupported(format!(
-                    "cannot move the entry point of thread state flavor {flavor}"
-                )))
-            }
-        }
-        pos = state + count * 4;
-    }
-    Ok(())
-}
-
-/// Writes replaced linkedit tables. Tables that still fit their old space stay where they are
-/// (zero-padded); otherwise __LINKEDIT is laid out again in the same order, each grown table
-/// padded to 8 bytes so the ones after it keep their alignment.
-fn relayout(
-    ctx: Ctx,
-    m: &MachO,
-    cmds: &mut [Cmd],
-    out: &mut Vec<u8>,
-    mut replace: HashMap<Field, Vec<u8>>,
-) -> Result<()> {
-    let mut list = pieces(ctx, cmds)?;
-    let fits = list.iter().all(|p| {
-        replace
-            .get(&p.field)
-            .is_none_or(|n| n.len() as u64 <= p.size)
-    });
-    if fits {
-        for p in &list {
-            if let Some(n) = replace.get(&p.field) {
-                let r = &mut out[p.off as usize..(p.off + p.size) as usize];
-                r.fill(0);
-                r[..n.len()].copy_from_slice(n);
-            }
-        }
-        return Ok(());
-    }
-    let le_idx = cmds
-        .iter()
-        .position(|c| {
-            matches!(c.cmd, LC_SEGMENT | LC_SEGMENT_64)
-                && c.bytes.get(8..18) == Some(b"__LINKEDIT".as_slice())
-        })
-        .ok_or_else(|| {
-            Error::Unsupported("a linkedit table grew and there is no __LINKEDIT".into())
-        })?;
-    let is64 = cmds[le_idx].cmd == LC_SEGMENT_64;
-    let (a_vms, a_fo, a_fs) = if is64 { (32, 40, 48) } else { (28, 32, 36) };
-    let get = |c: &Cmd, at: u64| -> Result<u64> {
-        if is64 {
-            ctx.u64(&c.bytes, at, "segment")
-        } else {
-            rd(ctx, c, at)
-        }
-    };
-    let le_off = get(&cmds[le_idx], a_fo)?;
-    let le_size = get(&cmds[le_idx], a_fs)?;
-    if le_off + le_size != out.len() as u64 {
-        return Err(Error::Unsupported(
-            "a linkedit table grew and __LINKEDIT does not end the file".into(),
-        ));
-    }
-    list.retain(|p| p.size > 0 || replace.contains_key(&p.field));
-    list.sort_by_key(|p| (p.off, p.size));
-    let mut region = Vec::with_capacity(le_size as usize + 64);
-    let mut cursor = le_off;
-    for p in &list {
-        if p.off < cursor || p.off < le_off {
-            return Err(Error::Unsupported(
-                "a linkedit table grew and the tables overlap or lie outside __LINKEDIT".into(),
-            ));
-        }
-        region.extend_from_slice(&out[cursor as usize..p.off as usize]);
-        let new_off = le_off + region.len() as u64;
-        let old = &out[p.off as usize..(p.off + p.size) as usize];
-        let bytes = replace.remove(&p.field).unwrap_or_else(|| old.to_vec());
-        let len = if bytes.len() as u64 > p.size {
-            p.size + align_up(bytes.len() as u64 - p.size, 8).unwrap_or(u64::MAX)
-        } else {
-            p.size
-        };
-        let at = region.len();
-        region.resize(at + len as usize, 0);
-        region[at..at + bytes.len()].copy_from_slice(&bytes);
-        let c = &mut cmds[p.field.cmd];
-        wr(ctx, c, p.field.off_at, new_off)?;
-        if let Some(sz) = p.field.size_at {
-            wr(ctx, c, sz, len)?;
-        }
-        cursor = p.off + p.size;
-    }
-    region.extend_from_slice(&out[cursor as usize..]);
-    out.truncate(le_off as usize);
-    out.extend_from_slice(&region);
-    let new_size = region.len() as u64;
-    let c = &mut cmds[le_idx];
-    let vms = get(c, a_vms)?;
-    let vms = vms.max(align_up(new_size, m.segment_alignment()).unwrap_or(u64::MAX));
-    if is64 {
-        ctx.put_u64(&mut c.bytes, a_fs, new_size, "segment")?;
-        ctx.put_u64(&mut c.bytes, a_vms, vms, "segment")?;
-    } else {
-        wr(ctx, c, a_fs, new_size)?;
-        wr(ctx, c, a_vms, vms)?;
-    }
-    Ok(())
 }

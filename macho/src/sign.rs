@@ -35,11 +35,17 @@ pub enum Kind {
 
 /// The parts of an existing signature that a re-signature keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Existing {
+    /// Who made it.
     pub kind: Kind,
+    /// The CodeDirectory's identifier (normally the file name or a bundle id).
     pub identifier: Vec<u8>,
+    /// The team identifier, if the CodeDirectory has one.
     pub team: Option<Vec<u8>>,
+    /// CodeDirectory flags (`CS_ADHOC`, `CS_LINKER_SIGNED`, …).
     pub flags: u32,
+    /// Exec-segment flags (`CS_EXECSEG_MAIN_BINARY`, …).
     pub exec_seg_flags: u64,
     /// Embedded special blobs (slot, bytes): requirements, entitlements, DER entitlements.
     pub blobs: Vec<(u32, Vec<u8>)>,
@@ -84,13 +90,13 @@ pub fn parse(sig: &[u8]) -> Result<Existing> {
         return Err(malformed(w, "identifier offset outside the CodeDirectory"));
     }
     let identifier = cstr(cd, ident_off).to_vec();
-    let team = if version >= 0x20200 {
+    let team = if version >= CS_SUPPORTSTEAMID {
         let t = be32(cd, 52, w)? as usize;
         (t != 0 && t < cd.len()).then(|| cstr(cd, t).to_vec())
     } else {
         None
     };
-    let exec_seg_flags = if version >= 0x20400 {
+    let exec_seg_flags = if version >= CS_SUPPORTSEXECSEG {
         be64(cd, 80, w)?
     } else {
         0
@@ -133,7 +139,7 @@ pub fn parse(sig: &[u8]) -> Result<Existing> {
 
 /// What a new signature will hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Params {
+pub(crate) struct Params {
     pub identifier: Vec<u8>,
     pub flags: u32,
     pub linker_signed: bool,
@@ -240,12 +246,16 @@ fn empty_requirements() -> Vec<u8> {
 
 /// File content seen through pending writes: `base` with `overlay` ranges replaced and zeros
 /// past the end of `base`.
-pub struct View<'a> {
-    pub base: &'a [u8],
-    pub overlay: &'a [(u64, &'a [u8])],
+pub(crate) struct View<'a> {
+    base: &'a [u8],
+    overlay: &'a [(u64, &'a [u8])],
 }
 
-impl View<'_> {
+impl<'a> View<'a> {
+    pub fn new(base: &'a [u8], overlay: &'a [(u64, &'a [u8])]) -> View<'a> {
+        View { base, overlay }
+    }
+
     fn hash_page(&self, start: u64, end: u64, scratch: &mut Vec<u8>) -> [u8; 32] {
         let touched = self
             .overlay
@@ -297,7 +307,7 @@ impl View<'_> {
 }
 
 /// Builds a signature over `view[0, code_limit)`.
-pub fn build(p: &Params, view: &View, code_limit: u64) -> Result<Vec<u8>> {
+pub(crate) fn build(p: &Params, view: &View, code_limit: u64) -> Result<Vec<u8>> {
     let hashes = view.page_hashes(code_limit);
     let n_special = p.n_special();
     let mut cd = Vec::with_capacity(CD_HEADER + p.identifier.len() + 32 * (hashes.len() + 8));
@@ -308,14 +318,14 @@ pub fn build(p: &Params, view: &View, code_limit: u64) -> Result<Vec<u8>> {
     let be = |v: &mut Vec<u8>, x: u32| v.extend_from_slice(&x.to_be_bytes());
     be(&mut cd, CSMAGIC_CODEDIRECTORY);
     be(&mut cd, 0); // length, below
-    be(&mut cd, 0x20400);
+    be(&mut cd, CS_SUPPORTSEXECSEG);
     be(&mut cd, p.flags);
     be(&mut cd, hash_off);
     be(&mut cd, ident_off);
     be(&mut cd, n_special);
     be(&mut cd, hashes.len() as u32);
     be(&mut cd, limit32);
-    cd.extend_from_slice(&[32, CS_HASHTYPE_SHA256, 0, CS_PAGE_SHIFT]);
+    cd.extend_from_slice(&[CS_SHA256_LEN, CS_HASHTYPE_SHA256, 0, CS_PAGE_SHIFT]);
     be(&mut cd, 0); // spare2
     be(&mut cd, 0); // scatterOffset
     be(&mut cd, 0); // teamOffset
@@ -371,9 +381,13 @@ pub fn build(p: &Params, view: &View, code_limit: u64) -> Result<Vec<u8>> {
 
 /// The outcome of checking one image's signature.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Report {
+    /// Who made the signature.
     pub kind: Kind,
+    /// Its identifier.
     pub identifier: String,
+    /// Number of code pages it hashes.
     pub pages: u64,
     /// Problems found; empty means the signature verifies.
     pub problems: Vec<String>,
@@ -390,7 +404,10 @@ pub fn verify(image: &[u8], dataoff: u64, sig: &[u8]) -> Result<Report> {
     let mut seen_cd = false;
     for i in 0..count {
         let ty = be32(sig, 12 + 8 * i, w)?;
-        if ty != CSSLOT_CODEDIRECTORY && !(CSSLOT_ALTERNATE_CODEDIRECTORIES..0x1005).contains(&ty) {
+        if ty != CSSLOT_CODEDIRECTORY
+            && !(CSSLOT_ALTERNATE_CODEDIRECTORIES..CSSLOT_ALTERNATE_CODEDIRECTORY_LIMIT)
+                .contains(&ty)
+        {
             continue;
         }
         let off = u64::from(be32(sig, 16 + 8 * i, w)?);
@@ -405,7 +422,7 @@ pub fn verify(image: &[u8], dataoff: u64, sig: &[u8]) -> Result<Report> {
         let n_code = u64::from(be32(cd, 28, w)?);
         let limit = u64::from(be32(cd, 32, w)?);
         let page_shift = *cd.get(39).unwrap_or(&0);
-        if *cd.get(36).unwrap_or(&0) != 32 || page_shift != CS_PAGE_SHIFT {
+        if *cd.get(36).unwrap_or(&0) != CS_SHA256_LEN || page_shift != CS_PAGE_SHIFT {
             problems.push("unexpected hash size or page size".into());
             continue;
         }
@@ -420,10 +437,7 @@ pub fn verify(image: &[u8], dataoff: u64, sig: &[u8]) -> Result<Report> {
             ));
         }
         slice(cd, hash_off, n_code * 32, w)?;
-        let view = View {
-            base: image,
-            overlay: &[],
-        };
+        let view = View::new(image, &[]);
         let got = view.page_hashes(limit.min(image.len() as u64));
         // Only the n_code hashes bounds-checked above exist; a mismatch in count is reported.
         for (k, h) in got.iter().enumerate().take(n_code as usize) {

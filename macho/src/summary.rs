@@ -1,9 +1,10 @@
 //! What `--print` and `--json` show about each slice: file type, install name, dependencies,
 //! rpaths and signature.
 
+use crate::command::DylibKind;
 use crate::consts::*;
-use crate::error::Result;
-use crate::layout::existing_signature;
+use crate::plan::existing_signature;
+use crate::sign::Kind;
 use crate::view::MachO;
 
 /// A dependency command.
@@ -11,15 +12,22 @@ use crate::view::MachO;
 pub struct Dependency {
     /// `load`, `weak`, `reexport`, `upward` or `lazy`.
     pub kind: &'static str,
+    /// The library's install name.
     pub name: String,
 }
 
+/// What one slice is and what it links against.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {
+    /// Architecture name.
     pub arch: String,
+    /// `object`, `executable`, `dylib`, `bundle`, `dylinker`, `dylib stub`, `dsym` or `other`.
     pub filetype: &'static str,
+    /// The install name (LC_ID_DYLIB).
     pub id: Option<String>,
+    /// Dependencies, in load-command order.
     pub dependencies: Vec<Dependency>,
+    /// LC_RPATH paths, in order.
     pub rpaths: Vec<String>,
     /// `linker-signed`, `ad-hoc`, `identity`, `unreadable` or None.
     pub signature: Option<String>,
@@ -30,53 +38,54 @@ fn s(b: &[u8]) -> String {
 }
 
 impl Summary {
-    pub fn of(m: &MachO) -> Result<Summary> {
-        let dylibs = m.dylibs()?;
-        let dependencies = dylibs
-            .iter()
-            .filter(|d| d.cmd != LC_ID_DYLIB)
-            .map(|d| Dependency {
-                kind: match d.cmd {
-                    LC_LOAD_WEAK_DYLIB => "weak",
-                    LC_REEXPORT_DYLIB => "reexport",
-                    LC_LOAD_UPWARD_DYLIB => "upward",
-                    LC_LAZY_LOAD_DYLIB => "lazy",
-                    _ => "load",
-                },
-                name: s(&d.name),
+    /// The summary of one parsed slice.
+    pub fn of(m: &MachO) -> Summary {
+        let dependencies = m
+            .dylibs()
+            .into_iter()
+            .filter_map(|d| {
+                let kind = match d.kind {
+                    DylibKind::Id => return None,
+                    DylibKind::Load => "load",
+                    DylibKind::Weak => "weak",
+                    DylibKind::Reexport => "reexport",
+                    DylibKind::Upward => "upward",
+                    DylibKind::Lazy => "lazy",
+                };
+                Some(Dependency {
+                    kind,
+                    name: s(&d.name),
+                })
             })
             .collect();
-        let signature = match (m.code_signature()?, existing_signature(m)) {
+        let signature = match (m.code_signature(), existing_signature(m)) {
             (None, _) => None,
             (Some(_), None) => Some("unreadable".into()),
             (Some(_), Some(e)) => Some(
                 match e.kind {
-                    crate::sign::Kind::LinkerSigned => "linker-signed",
-                    crate::sign::Kind::AdHoc => "ad-hoc",
-                    crate::sign::Kind::Identity => "identity",
+                    Kind::LinkerSigned => "linker-signed",
+                    Kind::AdHoc => "ad-hoc",
+                    Kind::Identity => "identity",
                 }
                 .into(),
             ),
         };
-        Ok(Summary {
+        Summary {
             arch: m.arch(),
-            filetype: match m.header.filetype {
+            filetype: match m.header().filetype {
                 MH_OBJECT => "object",
                 MH_EXECUTE => "executable",
                 MH_DYLIB => "dylib",
                 MH_BUNDLE => "bundle",
-                0x7 => "dylinker",
-                0x9 => "dylib stub",
-                0xa => "dsym",
+                MH_DYLINKER => "dylinker",
+                MH_DYLIB_STUB => "dylib stub",
+                MH_DSYM => "dsym",
                 _ => "other",
             },
-            id: dylibs
-                .iter()
-                .find(|d| d.cmd == LC_ID_DYLIB)
-                .map(|d| s(&d.name)),
+            id: m.install_name().map(s),
             dependencies,
-            rpaths: m.rpaths()?.into_iter().map(|(_, p)| s(&p)).collect(),
+            rpaths: m.rpaths().into_iter().map(|(_, p)| s(p)).collect(),
             signature,
-        })
+        }
     }
 }

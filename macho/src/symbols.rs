@@ -2,22 +2,17 @@
 //! addresses that move.
 
 use crate::bytes::Ctx;
+use crate::command::Command;
 use crate::consts::*;
 use crate::error::{malformed, Result};
 use crate::view::MachO;
 
 /// (symoff, nsyms) of LC_SYMTAB, if any.
-fn symtab(m: &MachO) -> Result<Option<(u64, u64)>> {
-    for lc in &m.cmds {
-        if lc.cmd == LC_SYMTAB {
-            let b = lc.bytes;
-            return Ok(Some((
-                m.ctx.u32(b, 8, "LC_SYMTAB")?.into(),
-                m.ctx.u32(b, 12, "LC_SYMTAB")?.into(),
-            )));
-        }
+pub fn symtab(m: &MachO) -> Option<(u64, u64)> {
+    match m.index().symtab.map(|i| m.commands()[i].command()) {
+        Some(Command::Symtab(s)) => Some((s.symoff.into(), s.nsyms.into())),
+        _ => None,
     }
-    Ok(None)
 }
 
 fn nlist_size(ctx: Ctx) -> u64 {
@@ -30,18 +25,19 @@ fn nlist_size(ctx: Ctx) -> u64 {
 
 /// The highest two-level library ordinal any undefined symbol refers to (1-based), if any.
 pub fn max_import_ordinal(m: &MachO) -> Result<Option<u8>> {
-    let Some((off, n)) = symtab(m)? else {
+    let Some((off, n)) = symtab(m) else {
         return Ok(None);
     };
-    let size = nlist_size(m.ctx);
+    let (ctx, data) = (m.ctx(), m.data());
+    let size = nlist_size(ctx);
     let mut max = None;
     for i in 0..n {
         let at = off + i * size;
-        let n_type = *m.data.get(at as usize + 4).unwrap_or(&0);
+        let n_type = *data.get(at as usize + 4).unwrap_or(&0);
         if n_type & N_STAB != 0 || n_type & N_TYPE != 0 {
             continue;
         }
-        let desc = m.ctx.u16(m.data, at + 6, "symbol")?;
+        let desc = ctx.u16(data, at + 6, "symbol")?;
         let ord = (desc >> 8) as u8;
         if (1..=0xfd).contains(&ord) {
             max = max.max(Some(ord));

@@ -7,12 +7,8 @@
 use std::collections::HashMap;
 
 use crate::bytes::{put_uleb, uleb};
+use crate::consts::*;
 use crate::error::{malformed, Result};
-
-const REEXPORT: u64 = 0x08;
-const STUB_AND_RESOLVER: u64 = 0x10;
-const KIND_MASK: u64 = 0x03;
-const KIND_ABSOLUTE: u64 = 0x02;
 
 struct Node {
     terminal: Vec<u8>,
@@ -49,7 +45,7 @@ pub fn rewrite(trie: &[u8], f: &dyn Fn(u64) -> u64) -> Result<Vec<u8>> {
             let mut p = tstart;
             let flags = uleb(trie, &mut p, "export trie")?;
             put_uleb(&mut terminal, flags);
-            if flags & REEXPORT != 0 {
+            if flags & EXPORT_SYMBOL_FLAGS_REEXPORT != 0 {
                 // Ordinal and imported name: copied unchanged.
                 let rest = trie.get(p..tend).ok_or_else(|| {
                     malformed("export trie", format!("node at {off:#x} overruns"))
@@ -57,9 +53,10 @@ pub fn rewrite(trie: &[u8], f: &dyn Fn(u64) -> u64) -> Result<Vec<u8>> {
                 terminal.extend_from_slice(rest);
             } else {
                 let addr = uleb(trie, &mut p, "export trie")?;
-                let absolute = flags & KIND_MASK == KIND_ABSOLUTE;
+                let absolute =
+                    flags & EXPORT_SYMBOL_FLAGS_KIND_MASK == EXPORT_SYMBOL_FLAGS_KIND_ABSOLUTE;
                 put_uleb(&mut terminal, if absolute { addr } else { f(addr) });
-                if flags & STUB_AND_RESOLVER != 0 {
+                if flags & EXPORT_SYMBOL_FLAGS_STUB_AND_RESOLVER != 0 {
                     let resolver = uleb(trie, &mut p, "export trie")?;
                     put_uleb(&mut terminal, f(resolver));
                 }

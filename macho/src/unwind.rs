@@ -4,8 +4,9 @@
 //! relative to their page's function offset and stay.
 
 use crate::bytes::Ctx;
+use crate::consts::{UNWIND_SECOND_LEVEL_REGULAR, UNWIND_SECTION_VERSION};
 use crate::error::{malformed, Result};
-use crate::fixups::Shift;
+use crate::moves::Shift;
 
 const LE: Ctx = Ctx {
     little: true,
@@ -32,7 +33,7 @@ fn bump(out: &mut [u8], base: u64, size: u64, at: u64, s: Shift) -> Result<()> {
 /// Shifts the unwind info section at file offset `base` (in `out`) of `size` bytes.
 pub fn shift(out: &mut [u8], base: u64, size: u64, s: Shift) -> Result<()> {
     let g = |out: &[u8], at| get(out, base, size, at).map(u64::from);
-    if g(out, 0)? != 1 {
+    if g(out, 0)? != u64::from(UNWIND_SECTION_VERSION) {
         return Err(malformed("__unwind_info", "unknown version"));
     }
     let pers_off = g(out, 12)?;
@@ -64,7 +65,7 @@ pub fn shift(out: &mut [u8], base: u64, size: u64, s: Shift) -> Result<()> {
         if page == 0 || k == idx_n - 1 {
             continue;
         }
-        if g(out, page)? == 2 {
+        if g(out, page)? == u64::from(UNWIND_SECOND_LEVEL_REGULAR) {
             // Regular page: u32 kind, u16 entryPageOffset, u16 entryCount.
             let hdr = get(out, base, size, page + 4)?;
             let (first, count) = (u64::from(hdr & 0xffff), u64::from(hdr >> 16));

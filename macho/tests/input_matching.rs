@@ -82,25 +82,27 @@ fn image(filetype: u32, id: Option<&str>, deps: &[&str], rpaths: &[&str]) -> Vec
 }
 
 fn opts() -> Options {
-    Options {
-        no_sign: true,
-        identifier: b"t".to_vec(),
-        ..Default::default()
-    }
+    let mut v = Options::default();
+    v.no_sign = true;
+    v.identifier = b"t".to_vec();
+    v
 }
 
-fn input(edits: EditSet) -> EditSet {
-    EditSet {
-        semantics: Semantics::Input,
-        ..edits
-    }
+fn input(mut edits: EditSet) -> EditSet {
+    edits.semantics = Semantics::Input;
+    edits
 }
 
 fn strict(edits: EditSet) -> EditSet {
-    EditSet {
-        strict: true,
-        ..input(edits)
-    }
+    let mut e = input(edits);
+    e.strict = true;
+    e
+}
+
+fn rpaths(ops: Vec<RpathOp>) -> EditSet {
+    let mut e = EditSet::default();
+    e.rpath = ops;
+    e
 }
 
 fn edit(data: &[u8], e: &EditSet) -> shenzi_macho::Summary {
@@ -125,20 +127,17 @@ fn changes_match_input_names_not_earlier_results() {
         pair("/D", "/E"),
         pair("/D", "/F"),
     ];
-    let e = EditSet {
-        change: changes.clone(),
-        ..Default::default()
-    };
+    let mut e = EditSet::default();
+    e.change = changes.clone();
     // Sequential: /A becomes /B and then /C, with the /B that was there.
     assert_eq!(deps(&edit(&data, &e)), ["/C", "/C", "/E"]);
     // Against the input: /A becomes /B, the input's /B becomes /C, and the first change of /D
     // wins (cctools and llvm-install-name-tool alike).
     assert_eq!(deps(&edit(&data, &input(e))), ["/B", "/C", "/E"]);
     let only_a = image(6, Some("/lib/self.dylib"), &["/A"], &[]);
-    let e = input(EditSet {
-        change: changes,
-        ..Default::default()
-    });
+    let mut e = EditSet::default();
+    e.change = changes;
+    let e = input(e);
     assert_eq!(deps(&edit(&only_a, &e)), ["/B"]);
 }
 
@@ -146,29 +145,20 @@ fn changes_match_input_names_not_earlier_results() {
 fn rpath_operations_take_input_commands_once_each() {
     // Duplicates in the input: cctools deletes or renames only the first.
     let data = image(6, Some("/s"), &[], &["/a", "/a", "/b"]);
-    let e = strict(EditSet {
-        rpath: vec![RpathOp::Delete(b"/a".to_vec())],
-        ..Default::default()
-    });
+    let e = strict(rpaths(vec![RpathOp::Delete(b"/a".to_vec())]));
     assert_eq!(edit(&data, &e).rpaths, ["/a", "/b"]);
-    let e = strict(EditSet {
-        rpath: vec![
-            RpathOp::Delete(b"/a".to_vec()),
-            RpathOp::Delete(b"/a".to_vec()),
-        ],
-        ..Default::default()
-    });
+    let e = strict(rpaths(vec![
+        RpathOp::Delete(b"/a".to_vec()),
+        RpathOp::Delete(b"/a".to_vec()),
+    ]));
     assert_eq!(edit(&data, &e).rpaths, ["/b"]);
-    let e = strict(EditSet {
-        rpath: vec![RpathOp::Change(b"/a".to_vec(), b"/c".to_vec())],
-        ..Default::default()
-    });
+    let e = strict(rpaths(vec![RpathOp::Change(
+        b"/a".to_vec(),
+        b"/c".to_vec(),
+    )]));
     assert_eq!(edit(&data, &e).rpaths, ["/c", "/a", "/b"]);
     // A third deletion finds no input /a left.
-    let e = strict(EditSet {
-        rpath: vec![RpathOp::Delete(b"/a".to_vec()); 3],
-        ..Default::default()
-    });
+    let e = strict(rpaths(vec![RpathOp::Delete(b"/a".to_vec()); 3]));
     assert!(matches!(
         rewrite(&data, &e, &opts()),
         Err(Error::RpathNotFound { path, .. }) if path == "/a"
@@ -180,12 +170,12 @@ fn duplicates_are_judged_against_what_survives() {
     let data = image(6, Some("/s"), &[], &["/a", "/b"]);
     let dup = |e: EditSet| match rewrite(&data, &strict(e), &opts()) {
         Err(Error::RpathDuplicate { path, .. }) => path,
-        other => panic!("expected a duplicate, got {:?}", other.map(|r| r.slices)),
+        other => panic!(
+            "expected a duplicate, got {:?}",
+            other.map(|r| r.slices().to_vec())
+        ),
     };
-    let ops = |v: Vec<RpathOp>| EditSet {
-        rpath: v,
-        ..Default::default()
-    };
+    let ops = |v: Vec<RpathOp>| rpaths(v);
     assert_eq!(dup(ops(vec![RpathOp::Add(b"/b".to_vec())])), "/b");
     assert_eq!(
         dup(ops(vec![RpathOp::Change(b"/a".to_vec(), b"/b".to_vec())])),
@@ -217,22 +207,19 @@ fn duplicates_are_judged_against_what_survives() {
 #[test]
 fn id_on_a_file_without_an_install_name_is_ignored_with_a_warning() {
     let exe = image(2, None, &["/A"], &[]);
-    let e = input(EditSet {
-        id: Some(b"/new".to_vec()),
-        ..Default::default()
-    });
+    let mut e = EditSet::default();
+    e.id = Some(b"/new".to_vec());
+    let e = input(e);
     let r = rewrite(&exe, &e, &opts()).unwrap();
     assert!(r.is_noop());
     assert!(
-        r.slices[0].warnings[0].contains("not a dynamic library"),
+        r.slices()[0].warnings[0].contains("not a dynamic library"),
         "{:?}",
-        r.slices[0].warnings
+        r.slices()[0].warnings
     );
     // Sequential (shenzi patch) refuses it.
-    let e = EditSet {
-        id: Some(b"/new".to_vec()),
-        ..Default::default()
-    };
+    let mut e = EditSet::default();
+    e.id = Some(b"/new".to_vec());
     assert!(matches!(
         rewrite(&exe, &e, &opts()),
         Err(Error::NotADylib { .. })
@@ -245,14 +232,12 @@ fn id_on_a_file_without_an_install_name_is_ignored_with_a_warning() {
 #[test]
 fn expected_names_are_what_the_rewrite_holds() {
     let data = image(6, Some("/s"), &["/A", "/B"], &["/a", "/b"]);
-    let e = strict(EditSet {
-        change: vec![pair("/A", "/B"), pair("/B", "/C")],
-        rpath: vec![
-            RpathOp::Change(b"/a".to_vec(), b"/x".to_vec()),
-            RpathOp::Prepend(b"/p".to_vec()),
-        ],
-        ..Default::default()
-    });
+    let mut e = rpaths(vec![
+        RpathOp::Change(b"/a".to_vec(), b"/x".to_vec()),
+        RpathOp::Prepend(b"/p".to_vec()),
+    ]);
+    e.change = vec![pair("/A", "/B"), pair("/B", "/C")];
+    let e = strict(e);
     let out = rewrite(&data, &e, &opts()).unwrap().apply(&data);
     let want = shenzi_macho::expected_names(&data, &e).unwrap();
     assert_eq!(shenzi_macho::names(&out).unwrap(), want);

@@ -37,19 +37,13 @@ fn mutated_corpus_files_never_panic() {
         .collect();
     files.sort();
     assert!(files.len() >= 10, "corpus too small: {files:?}");
-    let grow = EditSet {
-        rpath: vec![RpathOp::Add(vec![b'g'; 20000])],
-        change: vec![(b"/usr/lib/libSystem.B.dylib".to_vec(), b"/x".to_vec())],
-        ..Default::default()
-    };
-    let small = EditSet {
-        id: Some(b"@rpath/m.dylib".to_vec()),
-        ..Default::default()
-    };
-    let opts = Options {
-        identifier: b"m".to_vec(),
-        ..Default::default()
-    };
+    let mut grow = EditSet::default();
+    grow.rpath = vec![RpathOp::Add(vec![b'g'; 20000])];
+    grow.change = vec![(b"/usr/lib/libSystem.B.dylib".to_vec(), b"/x".to_vec())];
+    let mut small = EditSet::default();
+    small.id = Some(b"@rpath/m.dylib".to_vec());
+    let mut opts = Options::default();
+    opts.identifier = b"m".to_vec();
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     for f in &files {
         let good = std::fs::read(f).unwrap();

@@ -3,37 +3,45 @@
 
 use shenzi_macho::{check, rewrite, summarize, EditSet, Fat, Layout, Options, Output, RpathOp};
 
+/// Writers of 32- and 64-bit values in one byte order.
+fn writers(big: bool) -> (impl Fn(u32) -> [u8; 4], impl Fn(u64) -> [u8; 8]) {
+    let w32 = move |v: u32| {
+        if big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let w64 = move |v: u64| {
+        if big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    (w32, w64)
+}
+
+/// A segment or section name, NUL-padded.
+fn name16(s: &str) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..s.len()].copy_from_slice(s.as_bytes());
+    b
+}
+
 /// A minimal MH_DYLIB: header, one __TEXT segment with one section at `text_off`, an
 /// LC_ID_DYLIB and an LC_LOAD_DYLIB. `big` selects big-endian, `is64` the 64-bit layout.
 fn image(is64: bool, big: bool, text_off: u32) -> Vec<u8> {
-    let w32 = |v: u32| {
-        if big {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
-    };
-    let w64 = |v: u64| {
-        if big {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
-    };
+    let (w32, w64) = writers(big);
     let mut cmds = Vec::new();
     // Segment with one section.
     let mut seg = Vec::new();
-    let name = |s: &str| {
-        let mut b = [0u8; 16];
-        b[..s.len()].copy_from_slice(s.as_bytes());
-        b
-    };
     let size = 0x100u32;
     let filesize = text_off + size;
     if is64 {
         seg.extend_from_slice(&w32(0x19));
         seg.extend_from_slice(&w32(72 + 80));
-        seg.extend_from_slice(&name("__TEXT"));
+        seg.extend_from_slice(&name16("__TEXT"));
         seg.extend_from_slice(&w64(0));
         seg.extend_from_slice(&w64(0x1000));
         seg.extend_from_slice(&w64(0));
@@ -41,8 +49,8 @@ fn image(is64: bool, big: bool, text_off: u32) -> Vec<u8> {
         for v in [5u32, 5, 1, 0] {
             seg.extend_from_slice(&w32(v));
         }
-        seg.extend_from_slice(&name("__text"));
-        seg.extend_from_slice(&name("__TEXT"));
+        seg.extend_from_slice(&name16("__text"));
+        seg.extend_from_slice(&name16("__TEXT"));
         seg.extend_from_slice(&w64(text_off as u64));
         seg.extend_from_slice(&w64(size as u64));
         for v in [text_off, 2, 0, 0, 0x8000_0400, 0, 0, 0] {
@@ -51,12 +59,12 @@ fn image(is64: bool, big: bool, text_off: u32) -> Vec<u8> {
     } else {
         seg.extend_from_slice(&w32(0x1));
         seg.extend_from_slice(&w32(56 + 68));
-        seg.extend_from_slice(&name("__TEXT"));
+        seg.extend_from_slice(&name16("__TEXT"));
         for v in [0u32, 0x1000, 0, filesize, 5, 5, 1, 0] {
             seg.extend_from_slice(&w32(v));
         }
-        seg.extend_from_slice(&name("__text"));
-        seg.extend_from_slice(&name("__TEXT"));
+        seg.extend_from_slice(&name16("__text"));
+        seg.extend_from_slice(&name16("__TEXT"));
         for v in [text_off, size, text_off, 2, 0, 0, 0x8000_0400, 0, 0] {
             seg.extend_from_slice(&w32(v));
         }
@@ -96,27 +104,28 @@ fn image(is64: bool, big: bool, text_off: u32) -> Vec<u8> {
 }
 
 fn opts() -> Options {
-    Options {
-        identifier: b"t".to_vec(),
-        ..Default::default()
-    }
+    let mut v = Options::default();
+    v.identifier = b"t".to_vec();
+    v
 }
 
 #[test]
 fn thirty_two_bit_and_big_endian_edit_in_place() {
     for (is64, big) in [(false, false), (false, true), (true, true), (true, false)] {
         let data = image(is64, big, 0x200);
-        let edits = EditSet {
-            id: Some(b"@rpath/libnew.dylib".to_vec()),
-            change: vec![(
-                b"/usr/lib/libdep.dylib".to_vec(),
-                b"@rpath/libdep2.dylib".to_vec(),
-            )],
-            rpath: vec![RpathOp::Add(b"@loader_path".to_vec())],
-            ..Default::default()
-        };
+        let mut edits = EditSet::default();
+        edits.id = Some(b"@rpath/libnew.dylib".to_vec());
+        edits.change = vec![(
+            b"/usr/lib/libdep.dylib".to_vec(),
+            b"@rpath/libdep2.dylib".to_vec(),
+        )];
+        edits.rpath = vec![RpathOp::Add(b"@loader_path".to_vec())];
         let r = rewrite(&data, &edits, &opts()).unwrap();
-        assert_eq!(r.slices[0].layout, Layout::InPlace, "is64 {is64} big {big}");
+        assert_eq!(
+            r.slices()[0].layout,
+            Layout::InPlace,
+            "is64 {is64} big {big}"
+        );
         let out = r.apply(&data);
         assert_eq!(out.len(), data.len());
         check(&out, true).unwrap();
@@ -134,14 +143,10 @@ fn thirty_two_bit_and_big_endian_edit_in_place() {
 #[test]
 fn no_room_and_no_grow_is_an_error() {
     let data = image(false, false, 0x100);
-    let edits = EditSet {
-        rpath: vec![RpathOp::Add(vec![b'x'; 300])],
-        ..Default::default()
-    };
-    let o = Options {
-        no_grow: true,
-        ..opts()
-    };
+    let mut edits = EditSet::default();
+    edits.rpath = vec![RpathOp::Add(vec![b'x'; 300])];
+    let mut o = opts();
+    o.no_grow = true;
     let e = rewrite(&data, &edits, &o).unwrap_err();
     assert!(e.to_string().contains("do not fit"), "{e}");
 }
@@ -149,31 +154,25 @@ fn no_room_and_no_grow_is_an_error() {
 #[test]
 fn rpath_operations_never_duplicate() {
     let data = image(true, false, 0x400);
-    let edits = EditSet {
-        rpath: vec![
-            RpathOp::Set(vec![b"/a".to_vec(), b"/b".to_vec(), b"/a".to_vec()]),
-            RpathOp::Add(b"/b".to_vec()),
-            RpathOp::Prepend(b"/c".to_vec()),
-            RpathOp::Change(b"/c".to_vec(), b"/a".to_vec()),
-        ],
-        ..Default::default()
-    };
+    let mut edits = EditSet::default();
+    edits.rpath = vec![
+        RpathOp::Set(vec![b"/a".to_vec(), b"/b".to_vec(), b"/a".to_vec()]),
+        RpathOp::Add(b"/b".to_vec()),
+        RpathOp::Prepend(b"/c".to_vec()),
+        RpathOp::Change(b"/c".to_vec(), b"/a".to_vec()),
+    ];
     let out = rewrite(&data, &edits, &opts()).unwrap().apply(&data);
     assert_eq!(summarize(&out).unwrap()[0].rpaths, vec!["/a", "/b"]);
-    let strict = EditSet {
-        rpath: vec![RpathOp::Add(b"/a".to_vec())],
-        strict: true,
-        ..Default::default()
-    };
+    let mut strict = EditSet::default();
+    strict.rpath = vec![RpathOp::Add(b"/a".to_vec())];
+    strict.strict = true;
     assert!(rewrite(&out, &strict, &opts())
         .unwrap_err()
         .to_string()
         .contains("would duplicate path"));
-    let strict = EditSet {
-        rpath: vec![RpathOp::Delete(b"/zz".to_vec())],
-        strict: true,
-        ..Default::default()
-    };
+    let mut strict = EditSet::default();
+    strict.rpath = vec![RpathOp::Delete(b"/zz".to_vec())];
+    strict.strict = true;
     assert!(rewrite(&out, &strict, &opts())
         .unwrap_err()
         .to_string()
@@ -181,19 +180,14 @@ fn rpath_operations_never_duplicate() {
 }
 
 fn fat(is64: bool, slices: &[Vec<u8>]) -> Vec<u8> {
-    let f = Fat {
-        is64,
-        arches: slices
-            .iter()
-            .map(|_| shenzi_macho::FatArch {
-                cputype: 7,
-                cpusubtype: 3,
-                offset: 0,
-                size: 0,
-                align: 12,
-            })
-            .collect(),
+    let arch = shenzi_macho::FatArch {
+        cputype: 7,
+        cpusubtype: 3,
+        offset: 0,
+        size: 0,
+        align: 12,
     };
+    let f = Fat::new(is64, vec![arch; slices.len()]);
     let refs: Vec<&[u8]> = slices.iter().map(Vec::as_slice).collect();
     f.build(&refs).unwrap()
 }
@@ -205,26 +199,24 @@ fn fat32_and_fat64_edit_every_slice() {
             is64,
             &[image(false, false, 0x200), image(false, false, 0x120)],
         );
-        let edits = EditSet {
-            rpath: vec![RpathOp::Add(b"@loader_path/a/long/enough/path".to_vec())],
-            ..Default::default()
-        };
+        let mut edits = EditSet::default();
+        edits.rpath = vec![RpathOp::Add(b"@loader_path/a/long/enough/path".to_vec())];
         let r = rewrite(&data, &edits, &opts()).unwrap();
         // The second slice has no room: it shifts, and the fat file is rebuilt.
-        assert!(matches!(r.output, Output::Whole(_)), "fat64 {is64}");
+        assert!(matches!(r.output(), Output::Whole(_)), "fat64 {is64}");
         let out = r.apply(&data);
         let f = Fat::parse(&out).unwrap();
-        assert_eq!(f.is64, is64);
-        for a in &f.arches {
+        assert_eq!(f.is64(), is64);
+        for a in f.arches() {
             assert_eq!(a.offset % 4096, 0);
         }
         for s in summarize(&out).unwrap() {
             assert_eq!(s.rpaths, vec!["@loader_path/a/long/enough/path"]);
         }
-        assert_eq!(r.slices[0].layout, Layout::InPlace);
-        assert_eq!(r.slices[1].layout, Layout::Shift { delta: 0x1000 });
+        assert_eq!(r.slices()[0].layout, Layout::InPlace);
+        assert_eq!(r.slices()[1].layout, Layout::Shift { delta: 0x1000 });
         // The shifted slice's section bytes follow it.
-        let b = &f.arches[1];
+        let b = f.arches()[1];
         let slice = &out[b.offset as usize..(b.offset + b.size) as usize];
         assert_eq!(slice[0x1120..0x1220], [0x90; 0x100]);
     }
@@ -259,25 +251,7 @@ struct ObjLayout {
 /// zero-fill __bss, LC_DATA_IN_CODE, LC_NOTE, LC_SYMTAB with two symbols. Nothing is padded:
 /// the section starts where the load commands end (rounded to its alignment).
 fn object(is64: bool, big: bool) -> (Vec<u8>, ObjLayout) {
-    let w32 = |v: u32| {
-        if big {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
-    };
-    let w64 = |v: u64| {
-        if big {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
-    };
-    let name = |s: &str| {
-        let mut b = [0u8; 16];
-        b[..s.len()].copy_from_slice(s.as_bytes());
-        b
-    };
+    let (w32, w64) = writers(big);
     let (hs, seg_hdr, sect) = if is64 {
         (32u32, 72u32, 80u32)
     } else {
@@ -338,8 +312,8 @@ fn object(is64: bool, big: bool) -> (Vec<u8>, ObjLayout) {
         ),
         ("__bss", "__DATA", 0x20, 0x20, 0, 3, 0, 0, 1),
     ] {
-        out.extend_from_slice(&name(sn));
-        out.extend_from_slice(&name(sg));
+        out.extend_from_slice(&name16(sn));
+        out.extend_from_slice(&name16(sg));
         if is64 {
             out.extend_from_slice(&w64(addr));
             out.extend_from_slice(&w64(size));
@@ -360,7 +334,7 @@ fn object(is64: bool, big: bool) -> (Vec<u8>, ObjLayout) {
     }
     out.extend_from_slice(&w32(0x31));
     out.extend_from_slice(&w32(40));
-    out.extend_from_slice(&name("shenzi"));
+    out.extend_from_slice(&name16("shenzi"));
     out.extend_from_slice(&w64(note));
     out.extend_from_slice(&w64(8));
     for v in [0x2u32, 24, symoff, 2, stroff, strtab.len() as u32] {
@@ -436,17 +410,15 @@ fn object_files_grow_by_moving_file_offsets_only() {
     for (is64, big) in [(true, false), (false, false), (false, true), (true, true)] {
         let (data, l) = object(is64, big);
         let long = vec![b'r'; 200];
-        let edits = EditSet {
-            rpath: vec![RpathOp::Add(long.clone())],
-            ..Default::default()
-        };
+        let mut edits = EditSet::default();
+        edits.rpath = vec![RpathOp::Add(long.clone())];
         let r = rewrite(&data, &edits, &opts()).unwrap();
-        let Layout::Shift { delta } = r.slices[0].layout else {
-            panic!("expected growth: {:?}", r.slices[0]);
+        let Layout::Shift { delta } = r.slices()[0].layout else {
+            panic!("expected growth: {:?}", r.slices()[0]);
         };
         assert_eq!(delta % 16, 0, "the section keeps its 16-byte alignment");
         assert!(
-            r.slices[0].signature.is_none(),
+            r.slices()[0].signature.is_none(),
             "object files are not signed"
         );
         let out = r.apply(&data);
@@ -499,12 +471,10 @@ fn object_files_grow_by_moving_file_offsets_only() {
             vec![String::from_utf8(long.clone()).unwrap()]
         );
         // Deleting it again fits in place: nothing moves back.
-        let del = EditSet {
-            rpath: vec![RpathOp::Delete(long)],
-            ..Default::default()
-        };
+        let mut del = EditSet::default();
+        del.rpath = vec![RpathOp::Delete(long)];
         let r2 = rewrite(&out, &del, &opts()).unwrap();
-        assert_eq!(r2.slices[0].layout, Layout::InPlace);
+        assert_eq!(r2.slices()[0].layout, Layout::InPlace);
         let back = r2.apply(&out);
         assert_eq!(back[l.text as usize + d..], data[l.text as usize..]);
     }
@@ -512,10 +482,8 @@ fn object_files_grow_by_moving_file_offsets_only() {
 
 #[test]
 fn object_files_refuse_what_cannot_move() {
-    let grow = EditSet {
-        rpath: vec![RpathOp::Add(vec![b'r'; 200])],
-        ..Default::default()
-    };
+    let mut grow = EditSet::default();
+    grow.rpath = vec![RpathOp::Add(vec![b'r'; 200])];
     // A section aligned beyond 2^15.
     let (mut data, _) = object(true, false);
     let align_at = 32 + 72 + 52;

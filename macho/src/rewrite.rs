@@ -1,0 +1,110 @@
+//! A planned rewrite of a whole file: every slice planned and emitted on its own, then the
+//! slices' outputs combined into the file's (in-place writes when no slice changes length,
+//! otherwise a rebuilt fat file).
+
+use crate::edit::EditSet;
+use crate::error::Result;
+use crate::fat::{is_fat, Fat};
+use crate::layout::SlicePlan;
+use crate::output::Output;
+use crate::plan::Options;
+use crate::view::MachO;
+
+/// A planned rewrite of a whole file: the plan of every slice and the new content.
+#[derive(Debug, Clone)]
+pub struct Rewrite {
+    fat: bool,
+    slices: Vec<SlicePlan>,
+    output: Output,
+}
+
+impl Rewrite {
+    /// Whether the input is a fat file.
+    pub fn is_fat(&self) -> bool {
+        self.fat
+    }
+
+    /// The plan of every slice, in the order of the file.
+    pub fn slices(&self) -> &[SlicePlan] {
+        &self.slices
+    }
+
+    /// What happens to the file.
+    pub fn output(&self) -> &Output {
+        &self.output
+    }
+
+    /// Whether the file stays as it is.
+    pub fn is_noop(&self) -> bool {
+        self.output.is_unchanged()
+    }
+
+    /// The new file content.
+    pub fn apply(&self, data: &[u8]) -> Vec<u8> {
+        self.output.apply(data)
+    }
+}
+
+/// Plans and emits one thin image.
+fn thin(data: &[u8], edits: &EditSet, opts: &Options, resign: bool) -> Result<(SlicePlan, Output)> {
+    let m = MachO::parse(data)?;
+    let lay = crate::plan::choose(&m, edits, opts, resign)?;
+    let out = crate::emit::emit(&m, &lay)?;
+    Ok((lay.plan(), out))
+}
+
+/// Plans and produces the rewrite of a file: every slice gets the same edits and is signed on
+/// its own. `resign` re-signs slices even when no load command changes.
+pub(crate) fn rewrite_with(
+    data: &[u8],
+    edits: &EditSet,
+    opts: &Options,
+    resign: bool,
+) -> Result<Rewrite> {
+    if !is_fat(data) {
+        let (plan, output) = thin(data, edits, opts, resign)?;
+        return Ok(Rewrite {
+            fat: false,
+            slices: vec![plan],
+            output,
+        });
+    }
+    let fat = Fat::parse(data)?;
+    let mut slices = Vec::new();
+    let mut outs = Vec::new();
+    for a in fat.arches() {
+        let (plan, out) = thin(fat.slice(data, a), edits, opts, resign)?;
+        slices.push(plan);
+        outs.push(out);
+    }
+    let output = if outs.iter().all(Output::is_unchanged) {
+        Output::Unchanged
+    } else if outs
+        .iter()
+        .zip(fat.arches())
+        .all(|(o, a)| !matches!(o, Output::Whole(_)) && o.new_len(a.size) == a.size)
+    {
+        let writes = outs
+            .into_iter()
+            .zip(fat.arches())
+            .flat_map(|(o, a)| o.writes_at(a.offset))
+            .collect();
+        Output::Patch {
+            writes,
+            new_len: data.len() as u64,
+        }
+    } else {
+        let owned: Vec<Vec<u8>> = outs
+            .iter()
+            .zip(fat.arches())
+            .map(|(o, a)| o.apply(fat.slice(data, a)))
+            .collect();
+        let refs: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+        Output::Whole(fat.build(&refs)?)
+    };
+    Ok(Rewrite {
+        fat: true,
+        slices,
+        output,
+    })
+}
