@@ -72,11 +72,12 @@ fn verify(file: &Path, json: bool) -> Result<bool> {
         match r {
             None => println!("{} ({arch}): not signed", file.display()),
             Some(r) if r.problems.is_empty() => println!(
-                "{} ({arch}): valid ({:?}, identifier {}, {} pages)",
+                "{} ({arch}): valid ({:?}, identifier {}, {} pages of {} KiB)",
                 file.display(),
                 r.kind,
                 r.identifier,
-                r.pages
+                r.pages,
+                r.page_size / 1024
             ),
             Some(r) => {
                 println!("{} ({arch}): INVALID", file.display());

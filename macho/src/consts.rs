@@ -327,13 +327,17 @@ pub const CSSLOT_SIGNATURESLOT: u32 = 0x10000;
 pub const CS_ADHOC: u32 = 0x2;
 /// CodeDirectory flag: signed by the linker.
 pub const CS_LINKER_SIGNED: u32 = 0x2_0000;
+/// CodeDirectory flag: library validation (only libraries of the same team, or Apple's, load).
+pub const CS_REQUIRE_LV: u32 = 0x2000;
+/// CodeDirectory flag: the hardened runtime.
+pub const CS_RUNTIME: u32 = 0x1_0000;
 /// SHA-256 page hashes.
 pub const CS_HASHTYPE_SHA256: u8 = 2;
 /// Size of a SHA-256 hash.
 pub const CS_SHA256_LEN: u8 = 32;
 /// Exec-segment flag: the main executable.
 pub const CS_EXECSEG_MAIN_BINARY: u64 = 0x1;
-/// log2 of the code page size signatures hash (4 KiB).
+/// log2 of the code page size of new signatures (4 KiB).
 pub const CS_PAGE_SHIFT: u8 = 12;
 /// CodeDirectory version with a team identifier.
 pub const CS_SUPPORTSTEAMID: u32 = 0x20200;

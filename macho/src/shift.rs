@@ -114,9 +114,13 @@ pub(crate) fn choose(
     {
         return Err(malformed("layout", "segments overlap the load commands"));
     }
+    let addr = hs
+        .vmaddr
+        .checked_add(p)
+        .ok_or_else(|| malformed("layout", "the header segment's address overflows"))?;
     let s = Shift {
         off: p,
-        addr: Some(hs.vmaddr + p),
+        addr: Some(addr),
         delta,
     };
     let new_len = (data.len() as u64)

@@ -2,7 +2,8 @@
 //! the current bytes, and verify one.
 //!
 //! Layout (all big-endian): a SuperBlob (`0xfade0cc0`) indexing a CodeDirectory (`0xfade0c02`,
-//! version 0x20400, SHA-256, 4 KiB pages over file bytes `[0, LC_CODE_SIGNATURE.dataoff)`, with
+//! version 0x20400, SHA-256, pages over file bytes `[0, LC_CODE_SIGNATURE.dataoff)`: 4 KiB for a
+//! new signature, the input's page size for a re-signature (zig's linker uses 16 KiB), with
 //! the exec-segment fields taken from the header segment) and, for codesign-style signatures,
 //! the requirements and entitlements blobs and an empty CMS wrapper.
 //!
@@ -11,6 +12,11 @@
 //! and requirements/entitlements; an identity-signed input becomes ad-hoc (its requirements
 //! named the certificate and are dropped) and the caller warns; an unsigned input gets a
 //! linker-style signature.
+//!
+//! An identity-signed input also loses the hardened runtime (`CS_RUNTIME`) and library
+//! validation (`CS_REQUIRE_LV`): both demand that every library it loads carry the same team
+//! identifier, which no ad-hoc signature has, so a re-signed interpreter would be killed when it
+//! loads a re-signed extension. Its entitlements stay.
 
 use sha2::{Digest, Sha256};
 
@@ -18,7 +24,16 @@ use crate::bytes::{be32, be64, cstr, slice};
 use crate::consts::*;
 use crate::error::{malformed, Result};
 
-const PAGE: u64 = 1 << CS_PAGE_SHIFT;
+/// Largest page size (log2) a signature may declare here: 1 GiB.
+const MAX_PAGE_SHIFT: u8 = 30;
+
+/// The page size (log2) a CodeDirectory declares, when this module can hash with it (0 means
+/// one unpaged hash, which no linker writes).
+fn page_shift_of(cd: &[u8]) -> Option<u8> {
+    cd.get(39)
+        .copied()
+        .filter(|s| (1..=MAX_PAGE_SHIFT).contains(s))
+}
 const CD_HEADER: usize = 88;
 
 /// What an existing signature is.
@@ -45,6 +60,8 @@ pub struct Existing {
     pub team: Option<Vec<u8>>,
     /// CodeDirectory flags (`CS_ADHOC`, `CS_LINKER_SIGNED`, …).
     pub flags: u32,
+    /// Page size of its code hashes, as a power of two.
+    pub page_shift: u8,
     /// Exec-segment flags (`CS_EXECSEG_MAIN_BINARY`, …).
     pub exec_seg_flags: u64,
     /// Embedded special blobs (slot, bytes): requirements, entitlements, DER entitlements.
@@ -86,6 +103,12 @@ pub fn parse(sig: &[u8]) -> Result<Existing> {
     let ident_off = be32(cd, 20, w)? as usize;
     let n_special = u64::from(be32(cd, 24, w)?);
     let hash_size = u64::from(*cd.get(36).unwrap_or(&0));
+    let page_shift = page_shift_of(cd).ok_or_else(|| {
+        malformed(
+            w,
+            format!("page size 2^{} is not supported", cd.get(39).unwrap_or(&0)),
+        )
+    })?;
     if ident_off >= cd.len() {
         return Err(malformed(w, "identifier offset outside the CodeDirectory"));
     }
@@ -131,6 +154,7 @@ pub fn parse(sig: &[u8]) -> Result<Existing> {
         identifier,
         team,
         flags,
+        page_shift,
         exec_seg_flags,
         blobs,
         external,
@@ -142,6 +166,8 @@ pub fn parse(sig: &[u8]) -> Result<Existing> {
 pub(crate) struct Params {
     pub identifier: Vec<u8>,
     pub flags: u32,
+    /// Page size of the code hashes, as a power of two.
+    pub page_shift: u8,
     pub linker_signed: bool,
     pub blobs: Vec<(u32, Vec<u8>)>,
     pub external: Vec<(u32, Vec<u8>)>,
@@ -162,6 +188,7 @@ impl Params {
             None => Params {
                 identifier: identifier.to_vec(),
                 flags: CS_ADHOC | CS_LINKER_SIGNED,
+                page_shift: CS_PAGE_SHIFT,
                 linker_signed: true,
                 blobs: Vec::new(),
                 external: Vec::new(),
@@ -188,10 +215,13 @@ impl Params {
                 };
                 Params {
                     identifier: o.identifier.clone(),
-                    flags: if linker {
-                        CS_ADHOC | CS_LINKER_SIGNED
-                    } else {
-                        (o.flags & !CS_LINKER_SIGNED) | CS_ADHOC
+                    page_shift: o.page_shift,
+                    flags: match o.kind {
+                        Kind::LinkerSigned => CS_ADHOC | CS_LINKER_SIGNED,
+                        Kind::AdHoc => (o.flags & !CS_LINKER_SIGNED) | CS_ADHOC,
+                        Kind::Identity => {
+                            (o.flags & !(CS_LINKER_SIGNED | CS_RUNTIME | CS_REQUIRE_LV)) | CS_ADHOC
+                        }
                     },
                     linker_signed: linker,
                     blobs,
@@ -223,7 +253,7 @@ impl Params {
 
     /// Byte size of the signature for `code_limit` bytes of code.
     pub fn size(&self, code_limit: u64) -> u64 {
-        let n_code = code_limit.div_ceil(PAGE);
+        let n_code = code_limit.div_ceil(1 << self.page_shift);
         let n_blobs = 1 + self.blobs.len() as u64 + u64::from(!self.linker_signed);
         let cd = CD_HEADER as u64
             + self.identifier.len() as u64
@@ -280,9 +310,10 @@ impl<'a> View<'a> {
         Sha256::digest(&scratch[..]).into()
     }
 
-    /// SHA-256 of every 4 KiB page of `[0, limit)`, hashed on all cores.
-    pub fn page_hashes(&self, limit: u64) -> Vec<[u8; 32]> {
-        let n = limit.div_ceil(PAGE) as usize;
+    /// SHA-256 of every page (of 2^`shift` bytes) of `[0, limit)`, hashed on all cores.
+    pub fn page_hashes(&self, limit: u64, shift: u8) -> Vec<[u8; 32]> {
+        let page = 1u64 << shift;
+        let n = limit.div_ceil(page) as usize;
         let mut out = vec![[0u8; 32]; n];
         let threads = std::thread::available_parallelism()
             .map(|t| t.get())
@@ -294,9 +325,8 @@ impl<'a> View<'a> {
                 sc.spawn(move || {
                     let mut scratch = Vec::new();
                     for (k, h) in chunk.iter_mut().enumerate() {
-                        let page = (ci * per + k) as u64;
-                        let start = page * PAGE;
-                        let end = (start + PAGE).min(limit);
+                        let start = (ci * per + k) as u64 * page;
+                        let end = (start + page).min(limit);
                         *h = self.hash_page(start, end, &mut scratch);
                     }
                 });
@@ -308,7 +338,7 @@ impl<'a> View<'a> {
 
 /// Builds a signature over `view[0, code_limit)`.
 pub(crate) fn build(p: &Params, view: &View, code_limit: u64) -> Result<Vec<u8>> {
-    let hashes = view.page_hashes(code_limit);
+    let hashes = view.page_hashes(code_limit, p.page_shift);
     let n_special = p.n_special();
     let mut cd = Vec::with_capacity(CD_HEADER + p.identifier.len() + 32 * (hashes.len() + 8));
     let ident_off = CD_HEADER as u32;
@@ -325,7 +355,7 @@ pub(crate) fn build(p: &Params, view: &View, code_limit: u64) -> Result<Vec<u8>>
     be(&mut cd, n_special);
     be(&mut cd, hashes.len() as u32);
     be(&mut cd, limit32);
-    cd.extend_from_slice(&[CS_SHA256_LEN, CS_HASHTYPE_SHA256, 0, CS_PAGE_SHIFT]);
+    cd.extend_from_slice(&[CS_SHA256_LEN, CS_HASHTYPE_SHA256, 0, p.page_shift]);
     be(&mut cd, 0); // spare2
     be(&mut cd, 0); // scatterOffset
     be(&mut cd, 0); // teamOffset
@@ -389,6 +419,8 @@ pub struct Report {
     pub identifier: String,
     /// Number of code pages it hashes.
     pub pages: u64,
+    /// Bytes per page.
+    pub page_size: u64,
     /// Problems found; empty means the signature verifies.
     pub problems: Vec<String>,
 }
@@ -401,6 +433,7 @@ pub fn verify(image: &[u8], dataoff: u64, sig: &[u8]) -> Result<Report> {
     let count = u64::from(be32(sig, 8, w)?);
     let mut problems = Vec::new();
     let mut pages = 0;
+    let mut page_size = 0;
     let mut seen_cd = false;
     for i in 0..count {
         let ty = be32(sig, 12 + 8 * i, w)?;
@@ -421,31 +454,38 @@ pub fn verify(image: &[u8], dataoff: u64, sig: &[u8]) -> Result<Report> {
         let n_special = u64::from(be32(cd, 24, w)?);
         let n_code = u64::from(be32(cd, 28, w)?);
         let limit = u64::from(be32(cd, 32, w)?);
-        let page_shift = *cd.get(39).unwrap_or(&0);
-        if *cd.get(36).unwrap_or(&0) != CS_SHA256_LEN || page_shift != CS_PAGE_SHIFT {
-            problems.push("unexpected hash size or page size".into());
+        if *cd.get(36).unwrap_or(&0) != CS_SHA256_LEN {
+            problems.push("unexpected hash size".into());
             continue;
         }
+        let Some(page_shift) = page_shift_of(cd) else {
+            problems.push(format!(
+                "page size 2^{} is not supported",
+                cd.get(39).unwrap_or(&0)
+            ));
+            continue;
+        };
+        let page = 1u64 << page_shift;
         if limit != dataoff {
             problems.push(format!(
                 "code limit {limit:#x} is not the signature offset {dataoff:#x}"
             ));
         }
-        if n_code != limit.div_ceil(PAGE) {
+        if n_code != limit.div_ceil(page) {
             problems.push(format!(
                 "{n_code} code slots for a code limit of {limit:#x}"
             ));
         }
         slice(cd, hash_off, n_code * 32, w)?;
         let view = View::new(image, &[]);
-        let got = view.page_hashes(limit.min(image.len() as u64));
+        let got = view.page_hashes(limit.min(image.len() as u64), page_shift);
         // Only the n_code hashes bounds-checked above exist; a mismatch in count is reported.
         for (k, h) in got.iter().enumerate().take(n_code as usize) {
             let want = &cd[hash_off as usize + 32 * k..hash_off as usize + 32 * (k + 1)];
             if want != h {
                 problems.push(format!(
                     "page {k} (offset {:#x}) does not match its hash",
-                    k as u64 * PAGE
+                    k as u64 * page
                 ));
                 if problems.len() > 8 {
                     break;
@@ -466,6 +506,7 @@ pub fn verify(image: &[u8], dataoff: u64, sig: &[u8]) -> Result<Report> {
             }
         }
         pages = n_code;
+        page_size = page;
     }
     if !seen_cd {
         problems.push("no SHA-256 CodeDirectory".into());
@@ -474,6 +515,7 @@ pub fn verify(image: &[u8], dataoff: u64, sig: &[u8]) -> Result<Report> {
         kind: old.kind,
         identifier: String::from_utf8_lossy(&old.identifier).into_owned(),
         pages,
+        page_size,
         problems,
     })
 }

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use shenzi_macho::{Command, DylibKind, VersionMinKind};
 
 /// A macOS version: (major, minor, patch).
 pub type Version = (u32, u32, u32);
@@ -45,8 +46,6 @@ pub struct MachInfo {
     pub slices: Vec<Slice>,
 }
 
-const LC_VERSION_MIN_MACOSX: u32 = 0x24;
-const LC_BUILD_VERSION: u32 = 0x32;
 const PLATFORM_MACOS: u32 = 1;
 const PLATFORM_MACCATALYST: u32 = 6;
 
@@ -87,38 +86,30 @@ impl MachInfo {
             let m = shenzi_macho::MachO::parse(bytes)?;
             let mut deps = Vec::new();
             let mut install_name = None;
-            for d in m.dylibs()? {
-                let kind = match d.cmd {
-                    shenzi_macho::consts::LC_ID_DYLIB => {
+            for d in m.dylibs() {
+                let kind = match d.kind {
+                    DylibKind::Id => {
                         install_name = Some(text(&d.name));
                         continue;
                     }
-                    shenzi_macho::consts::LC_LOAD_WEAK_DYLIB => DepKind::Weak,
-                    shenzi_macho::consts::LC_REEXPORT_DYLIB => DepKind::Reexport,
-                    shenzi_macho::consts::LC_LOAD_UPWARD_DYLIB => DepKind::Upward,
-                    shenzi_macho::consts::LC_LAZY_LOAD_DYLIB => DepKind::Lazy,
-                    _ => DepKind::Load,
+                    DylibKind::Load => DepKind::Load,
+                    DylibKind::Weak => DepKind::Weak,
+                    DylibKind::Reexport => DepKind::Reexport,
+                    DylibKind::Upward => DepKind::Upward,
+                    DylibKind::Lazy => DepKind::Lazy,
                 };
                 deps.push((kind, text(&d.name)));
             }
-            let rpaths = m.rpaths()?.into_iter().map(|(_, p)| text(&p)).collect();
+            let rpaths = m.rpaths().into_iter().map(|(_, p)| text(p)).collect();
             let mut minos = None;
-            for lc in &m.cmds {
-                let u32_at = |o: usize| -> Option<u32> {
-                    let b = lc.bytes.get(o..o + 4)?;
-                    let v = [b[0], b[1], b[2], b[3]];
-                    Some(if m.ctx.little {
-                        u32::from_le_bytes(v)
-                    } else {
-                        u32::from_be_bytes(v)
-                    })
-                };
-                let found = match lc.cmd {
-                    LC_BUILD_VERSION => match u32_at(8) {
-                        Some(PLATFORM_MACOS | PLATFORM_MACCATALYST) => u32_at(12),
-                        _ => None,
-                    },
-                    LC_VERSION_MIN_MACOSX => u32_at(8),
+            for lc in m.commands() {
+                let found = match lc.command() {
+                    Command::BuildVersion(b)
+                        if b.platform == PLATFORM_MACOS || b.platform == PLATFORM_MACCATALYST =>
+                    {
+                        Some(b.minos)
+                    }
+                    Command::VersionMin(VersionMinKind::MacOs, v) => Some(v.version),
                     _ => None,
                 };
                 if let Some(v) = found {
@@ -127,7 +118,7 @@ impl MachInfo {
             }
             slices.push(Slice {
                 arch: m.arch(),
-                filetype: m.header.filetype,
+                filetype: m.header().filetype,
                 install_name,
                 deps,
                 rpaths,

@@ -182,7 +182,7 @@ fn apply_edit(data: &[u8], edit: &Edit, src: &Path) -> Result<(Vec<u8>, String)>
             let out = rw.apply(input);
             shenzi_macho::check(&out, true)
                 .with_context(|| format!("patched {} does not check out", src.display()))?;
-            for s in &rw.slices {
+            for s in rw.slices() {
                 steps.push(format!("{}: {:?}", s.arch, s.layout));
             }
             Ok((out, steps.join("; ")))
