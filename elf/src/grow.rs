@@ -72,6 +72,10 @@ fn movable(elf: &Elf, shdrs: &[Shdr], i: usize) -> bool {
     if s.sh_flags & SHF_ALLOC == 0 || !s.has_file_data() {
         return false;
     }
+    // Its header must say where the loader finds it: a copy of other bytes would be moved.
+    if elf.vaddr_to_offset(s.sh_addr, s.sh_size.max(1)) != Some(s.sh_offset) {
+        return false;
+    }
     let tag_is = |tag| elf.dyn_val(tag) == Some(s.sh_addr);
     match s.sh_type {
         SHT_NOTE => true,

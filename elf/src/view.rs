@@ -515,8 +515,57 @@ impl<'a> Elf<'a> {
         out.extend(sized(tag(DT_RELA), tag(DT_RELASZ).unwrap_or(0)));
         out.extend(sized(tag(DT_REL), tag(DT_RELSZ).unwrap_or(0)));
         out.extend(sized(tag(DT_JMPREL), tag(DT_PLTRELSZ).unwrap_or(0)));
-        out.extend(sized(tag(DT_VERNEED), 16));
-        out.extend(sized(tag(DT_VERDEF), 20));
+        out.extend(self.version_records(tag(DT_VERNEED), tag(DT_VERNEEDNUM), 16, 8, 12, 16));
+        out.extend(self.version_records(tag(DT_VERDEF), tag(DT_VERDEFNUM), 20, 12, 16, 8));
+        out
+    }
+
+    /// File ranges of every record of a version table (`.gnu.version_r` or `.gnu.version_d`)
+    /// and of their auxiliary entries: records of `rec_len` bytes chained by the word at
+    /// `next_at`, each with a count (u16 at 2), an auxiliary offset at `aux_at`, and auxiliary
+    /// entries of `aux_len` bytes chained by their last word. Walks as far as it can read.
+    fn version_records(
+        &self,
+        addr: Option<u64>,
+        num: Option<u64>,
+        rec_len: u64,
+        aux_at: usize,
+        next_at: usize,
+        aux_len: u64,
+    ) -> Vec<(u64, u64)> {
+        let mut out = Vec::new();
+        let (Some(addr), Some(num)) = (addr, num) else {
+            return out;
+        };
+        let Some(mut rec) = self.vaddr_to_offset(addr, rec_len) else {
+            return out;
+        };
+        let cap = self.data.len() as u64 / 8;
+        for _ in 0..num.min(cap) {
+            let Ok(b) = slice(self.data, rec, rec_len, "version record") else {
+                break;
+            };
+            out.push((rec, rec + rec_len));
+            let cnt = u64::from(self.ctx.u16(&b[2..]));
+            let mut aux = rec.checked_add(u64::from(self.ctx.u32(&b[aux_at..])));
+            for _ in 0..cnt.min(cap) {
+                let Some(a) = aux else { break };
+                let Ok(ab) = slice(self.data, a, aux_len, "version aux") else {
+                    break;
+                };
+                out.push((a, a + aux_len));
+                let next = u64::from(self.ctx.u32(&ab[aux_len as usize - 4..]));
+                if next == 0 {
+                    break;
+                }
+                aux = a.checked_add(next);
+            }
+            let next = u64::from(self.ctx.u32(&b[next_at..]));
+            match rec.checked_add(next) {
+                Some(n) if next != 0 => rec = n,
+                _ => break,
+            }
+        }
         out
     }
 
