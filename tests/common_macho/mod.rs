@@ -204,10 +204,143 @@ pub fn llvm_accepts(file: &Path, arch: Option<&str>) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// Asserts the oracle parses the file and every signature it has verifies; returns the
-/// per-slice summaries.
+/// One slice as the `object` crate reads it: dylib references (in order), LC_RPATHs, id.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ObjectSlice {
+    pub dylibs: Vec<String>,
+    pub rpaths: Vec<String>,
+    pub id: Option<String>,
+}
+
+fn object_thin<M: object::read::macho::MachHeader<Endian = object::Endianness>>(
+    data: &[u8],
+) -> ObjectSlice {
+    use object::read::macho::LoadCommandVariant;
+    let header = M::parse(data, 0).expect("object: Mach-O header");
+    let endian = header.endian().expect("object: byte order");
+    let mut cmds = header
+        .load_commands(endian, data, 0)
+        .expect("object: load commands");
+    let mut out = ObjectSlice {
+        dylibs: Vec::new(),
+        rpaths: Vec::new(),
+        id: None,
+    };
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    while let Some(c) = cmds.next().expect("object: a load command") {
+        match c.variant().expect("object: a load command's body") {
+            LoadCommandVariant::Dylib(d) => {
+                let name = c.string(endian, d.dylib.name).expect("object: dylib name");
+                out.dylibs.push(text(name));
+            }
+            LoadCommandVariant::IdDylib(d) => {
+                let name = c.string(endian, d.dylib.name).expect("object: id");
+                out.id = Some(text(name));
+            }
+            LoadCommandVariant::Rpath(r) => {
+                let path = c.string(endian, r.path).expect("object: rpath");
+                out.rpaths.push(text(path));
+            }
+            _ => {}
+        }
+    }
+    // Every segment's file range lies in the slice.
+    let mut segs = header
+        .load_commands(endian, data, 0)
+        .expect("object: load commands");
+    while let Some(c) = segs.next().unwrap() {
+        let range = match c.variant().unwrap() {
+            LoadCommandVariant::Segment64(s, _) => {
+                Some((s.fileoff.get(endian), s.filesize.get(endian)))
+            }
+            LoadCommandVariant::Segment32(s, _) => Some((
+                u64::from(s.fileoff.get(endian)),
+                u64::from(s.filesize.get(endian)),
+            )),
+            _ => None,
+        };
+        if let Some((off, size)) = range {
+            assert!(
+                off.checked_add(size)
+                    .is_some_and(|e| e <= data.len() as u64),
+                "object: a segment runs past the file"
+            );
+        }
+    }
+    out
+}
+
+/// Every slice of a Mach-O file (thin or fat) as the `object` crate reads it: a second,
+/// independent parser of what the tests write.
+pub fn object_macho(data: &[u8]) -> Vec<ObjectSlice> {
+    use object::macho::{MachHeader32, MachHeader64};
+    use object::read::macho::{MachOFatFile32, MachOFatFile64};
+    let thin = |d: &[u8]| match object::FileKind::parse(d).expect("object: file kind") {
+        object::FileKind::MachO64 => object_thin::<MachHeader64<object::Endianness>>(d),
+        object::FileKind::MachO32 => object_thin::<MachHeader32<object::Endianness>>(d),
+        k => panic!("object: not a thin Mach-O file ({k:?})"),
+    };
+    use object::read::macho::FatArch;
+    match object::FileKind::parse(data).expect("object: file kind") {
+        object::FileKind::MachOFat32 => MachOFatFile32::parse(data)
+            .expect("object: fat header")
+            .arches()
+            .iter()
+            .map(|a| thin(a.data(data).expect("object: a fat slice")))
+            .collect(),
+        object::FileKind::MachOFat64 => MachOFatFile64::parse(data)
+            .expect("object: fat header")
+            .arches()
+            .iter()
+            .map(|a| thin(a.data(data).expect("object: a fat slice")))
+            .collect(),
+        _ => vec![thin(data)],
+    }
+}
+
+/// Asserts the oracle parses the file and every signature it has verifies, and that the
+/// `object` crate reads the same dependencies, rpaths and id; returns the per-slice summaries.
 pub fn oracle_accepts(file: &Path) -> Vec<Value> {
     let v = check(file);
+    let by_object = object_macho(&std::fs::read(file).unwrap());
+    assert_eq!(
+        by_object.len(),
+        v.len(),
+        "{file:?}: slices per object vs macholib"
+    );
+    for (o, s) in by_object.iter().zip(&v) {
+        let names = |k: &str| -> Vec<String> {
+            s[k].as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|d| {
+                            d.as_array()
+                                .and_then(|p| p.last())
+                                .unwrap_or(d)
+                                .as_str()
+                                .unwrap_or_default()
+                                .to_string()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            o.dylibs,
+            names("dylibs"),
+            "{file:?}: dylibs per object vs macholib"
+        );
+        assert_eq!(
+            o.rpaths,
+            names("rpaths"),
+            "{file:?}: rpaths per object vs macholib"
+        );
+        assert_eq!(
+            o.id.as_deref(),
+            s["id"].as_str(),
+            "{file:?}: id per object vs macholib"
+        );
+    }
     for s in &v {
         if !s["signature"].is_null() {
             assert_eq!(
