@@ -6,7 +6,10 @@
 mod bundle;
 mod cli;
 mod codesign;
+mod completions;
+mod examples;
 mod fileio;
+mod floor;
 mod install_name_tool;
 mod macho_patch;
 mod observe;
