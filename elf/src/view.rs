@@ -344,6 +344,15 @@ impl<'a> Elf<'a> {
             // No terminator within the segment: the loader would read past it.
             return Err(malformed("dynamic table", "no DT_NULL terminator"));
         }
+        // Slots after the terminator are room for more entries only up to the first other
+        // section inside the table's bytes (inputs may declare a PT_DYNAMIC over other data).
+        let mut end = offset + capacity * esz;
+        for sh in self.shdrs.iter().filter(|s| s.has_file_data()) {
+            if sh.sh_offset > offset && sh.sh_offset < end && sh.sh_type != SHT_DYNAMIC {
+                end = sh.sh_offset;
+            }
+        }
+        let capacity = ((end - offset) / esz).max(entries.len() as u64 + 1);
         Ok(Some(Dynamic {
             phdr,
             section: self.section_at(offset, &[SHT_DYNAMIC]),
