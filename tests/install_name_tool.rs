@@ -6,7 +6,8 @@
 //! same code, relocations, symbols, data in code and optimisation hints, and ld64.lld links the
 //! grown object into exactly the same dylib as the original.
 
-mod common_macho;
+mod common;
+use common::macho as common_macho;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

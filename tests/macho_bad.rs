@@ -1,7 +1,8 @@
 //! Hostile and broken Mach-O input: every command fails with a clear message, never panics, and
 //! leaves the file byte-identical.
 
-mod common_macho;
+mod common;
+use common::macho as common_macho;
 
 use std::path::Path;
 

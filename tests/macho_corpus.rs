@@ -3,7 +3,8 @@
 //! independent oracles: llvm-objdump/llvm-otool, llvm-install-name-tool, macholib and a
 //! hashlib re-computation of the code signature (corpus/macho/oracle.py).
 
-mod common_macho;
+mod common;
+use common::macho as common_macho;
 
 use std::process::Command;
 

@@ -5,7 +5,8 @@
 //! panics; through the CLI every file gets a clear error naming it, a non-zero exit within a
 //! second under a 512 MiB address-space limit, and stays byte-identical.
 
-mod common_macho;
+mod common;
+use common::macho as common_macho;
 
 use std::path::Path;
 use std::process::Command;

@@ -5,7 +5,8 @@
 //! every output parses strictly with valid signatures, and a sample is accepted by macholib with
 //! recomputed page hashes and by llvm-objdump.
 
-mod common_macho;
+mod common;
+use common::macho as common_macho;
 
 use std::sync::OnceLock;
 

@@ -3,7 +3,8 @@
 //! file, change every dylib reference and the id in place, add an rpath that forces growth, and
 //! judge the results with the oracles.
 
-mod common_macho;
+mod common;
+use common::macho as common_macho;
 
 use common_macho::*;
 

@@ -1,5 +1,8 @@
-//! Helpers shared by the integration tests: the corpus, running commands, oracles.
+//! Helpers shared by the integration tests: the corpus, running commands, oracles; the Mach-O
+//! ones in [`macho`].
 #![allow(dead_code)]
+
+pub mod macho;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,8 +1,8 @@
-//! Shared helpers for the Mach-O integration tests: the corpus, the oracles (LLVM tools and the
-//! macholib/hashlib script in corpus/macho/oracle.py) and listing comparison modulo a shift.
+//! Helpers of the Mach-O integration tests: the corpus, the oracles (LLVM tools, the
+//! macholib/hashlib script in corpus/macho/oracle.py, the object crate) and listing comparison
+//! modulo a shift.
 //!
 //! A missing oracle skips a test locally but fails it when SHENZI_REQUIRE_ORACLES=1 (CI).
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -10,16 +10,10 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+pub use super::{require_oracles, root};
 
 pub fn shenzi() -> Command {
     Command::new(env!("CARGO_BIN_EXE_shenzi"))
-}
-
-pub fn require_oracles() -> bool {
-    std::env::var("SHENZI_REQUIRE_ORACLES").is_ok_and(|v| v == "1")
 }
 
 /// Returns `Some(())` when the oracle is there; otherwise skips (None) or panics under
