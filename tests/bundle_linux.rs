@@ -7,56 +7,16 @@
 //! cryptography), gcc, unshare. Missing ones skip the test locally and fail it when
 //! `SHENZI_REQUIRE_ORACLES=1`.
 
+#[macro_use]
+mod common;
+use common::{on_path, root, scratch, shenzi_cmd as shenzi, text};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-fn require_oracles() -> bool {
-    std::env::var("SHENZI_REQUIRE_ORACLES").is_ok_and(|v| v == "1")
-}
-
-/// Skips (or, in CI, fails) when an oracle is missing.
-macro_rules! need {
-    ($value:expr, $what:expr) => {
-        match $value {
-            Some(v) => v,
-            None => {
-                if require_oracles() {
-                    panic!("required oracle missing: {}", $what);
-                }
-                eprintln!("skipping: {} is missing", $what);
-                return;
-            }
-        }
-    };
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn corpus() -> PathBuf {
     root().join("corpus/bundle")
-}
-
-/// A fresh scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("bundle")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn shenzi() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_shenzi"))
-}
-
-fn on_path(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
 }
 
 fn system_python() -> Option<PathBuf> {
@@ -161,10 +121,6 @@ fn run_hidden_env(
         .current_dir(cwd)
         .output()
         .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn check_ok(what: &str, o: &Output) {

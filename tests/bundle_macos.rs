@@ -9,32 +9,13 @@
 //! maximum over the images). `corpus/macos/check.sh` shows it fails on the unpatched trees.
 //! Missing oracles skip locally and fail with `SHENZI_REQUIRE_ORACLES=1`.
 
+#[macro_use]
+mod common;
+use common::{root, scratch, text};
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn require_oracles() -> bool {
-    std::env::var("SHENZI_REQUIRE_ORACLES").is_ok_and(|v| v == "1")
-}
-
-macro_rules! need {
-    ($value:expr, $what:expr) => {
-        match $value {
-            Some(v) => v,
-            None => {
-                if require_oracles() {
-                    panic!("required oracle missing: {}", $what);
-                }
-                eprintln!("skipping: {} is missing", $what);
-                return;
-            }
-        }
-    };
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn corpus() -> PathBuf {
     root().join("target/corpus-macos")
@@ -49,19 +30,6 @@ fn oracle_python() -> Option<PathBuf> {
             .output()
             .is_ok_and(|o| o.status.success());
     ok.then_some(py)
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("bundle-macos")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn bundle(layout: &Path, out: &Path, extra: &[&str]) -> Output {

@@ -7,7 +7,9 @@
 //! cryptography), the validator venv of `corpus/sbom/setup.sh`, gcc, dpkg. Missing ones skip
 //! the test locally and fail it when `SHENZI_REQUIRE_ORACLES=1`.
 
+#[macro_use]
 mod common;
+use common::{on_path, scratch, shenzi_cmd as shenzi, text};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -17,44 +19,8 @@ use std::sync::OnceLock;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-/// Skips (or, in CI, fails) when an oracle is missing.
-macro_rules! need {
-    ($value:expr, $what:expr) => {
-        match $value {
-            Some(v) => v,
-            None => {
-                if common::require_oracles() {
-                    panic!("required oracle missing: {}", $what);
-                }
-                eprintln!("skipping: {} is missing", $what);
-                return;
-            }
-        }
-    };
-}
-
 fn corpus() -> PathBuf {
     common::root().join("corpus/bundle")
-}
-
-/// A fresh scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("sbom")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn shenzi() -> Command {
-    Command::new(common::shenzi())
-}
-
-fn on_path(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
 }
 
 fn venv_python() -> Option<PathBuf> {
@@ -94,10 +60,6 @@ fn build_ctlib(dir: &Path) -> Option<()> {
         .status()
         .ok()?;
     st.success().then_some(())
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn check_ok(what: &str, o: &Output) {
@@ -336,11 +298,8 @@ fn check_sbom(bundle: &Path, validator: &Path) -> Value {
     }
 
     // Dependencies: refs exist; an edge A → B means B is a DT_NEEDED of A (by file name or
-    // soname), as an independent ELF reader sees A. (Mach-O bundles have no edges yet.)
+    // soname), as an independent reader (the object crate) sees A, ELF or Mach-O.
     let deps = bom["dependencies"].as_array().unwrap();
-    let elf = native
-        .keys()
-        .any(|f| std::fs::read(bundle.join(f)).is_ok_and(|d| d.starts_with(b"\x7fELF")));
     let mut edges = 0;
     for d in deps {
         let r = d["ref"].as_str().unwrap();
@@ -351,21 +310,35 @@ fn check_sbom(bundle: &Path, validator: &Path) -> Value {
         if d["dependsOn"].as_array().is_none_or(|a| a.is_empty()) {
             continue;
         }
-        let needed = common::object_elf(&std::fs::read(bundle.join(from)).unwrap()).needed;
+        let leaf = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+        // What `from` asks for, and the names `to` answers to, by file name: DT_NEEDED and
+        // soname for ELF, the leaf of each dylib reference and of the id for Mach-O.
+        let names_of = |f: &str| -> (Vec<String>, Vec<String>) {
+            let data = std::fs::read(bundle.join(f)).unwrap();
+            if data.starts_with(b"\x7fELF") {
+                let o = common::object_elf(&data);
+                (o.needed, o.soname.into_iter().collect())
+            } else {
+                let slices = common::macho::object_macho(&data);
+                let wants = slices.iter().flat_map(|s| s.dylibs.iter().map(|d| leaf(d)));
+                let ids = slices.iter().filter_map(|s| s.id.as_deref().map(leaf));
+                (wants.collect(), ids.collect())
+            }
+        };
+        let (needed, _) = names_of(from);
         for t in d["dependsOn"].as_array().into_iter().flatten() {
             let t = t.as_str().unwrap();
             assert!(refs.contains(t), "{r} depends on unknown {t}");
             let to = t.strip_prefix("file:").expect("files depend on files");
-            let dep = common::object_elf(&std::fs::read(bundle.join(to)).unwrap());
-            let name = to.rsplit('/').next().unwrap().to_string();
+            let (_, ids) = names_of(to);
             assert!(
-                needed.contains(&name) || dep.soname.is_some_and(|s| needed.contains(&s)),
+                needed.contains(&leaf(to)) || ids.iter().any(|i| needed.contains(i)),
                 "{from} → {to}, but {from} needs {needed:?}"
             );
             edges += 1;
         }
     }
-    assert!(!elf || edges > 0, "no dependency edges");
+    assert!(edges > 0, "no dependency edges");
     for f in files.keys() {
         assert!(
             deps.iter().any(|d| d["ref"] == format!("file:{f}")),

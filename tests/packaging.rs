@@ -6,58 +6,21 @@
 //! readelf and objdump, auditwheel (target/auditwheel-venv, corpus/packaging/setup.sh). Missing
 //! ones skip a test locally and fail it when `SHENZI_REQUIRE_ORACLES=1`.
 
+#[macro_use]
+mod common;
+use common::{on_path, root, scratch, shenzi_cmd as shenzi, text};
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn require_oracles() -> bool {
-    std::env::var("SHENZI_REQUIRE_ORACLES").is_ok_and(|v| v == "1")
-}
-
-/// Skips (or, in CI, fails) when an oracle is missing.
-macro_rules! need {
-    ($value:expr, $what:expr) => {
-        match $value {
-            Some(v) => v,
-            None => {
-                if require_oracles() {
-                    panic!("required oracle missing: {}", $what);
-                }
-                eprintln!("skipping: {} is missing", $what);
-                return;
-            }
-        }
-    };
-}
-
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The drop-in one-liner of the README, for a venv that has shenzi installed.
 const DROP_IN: &str =
     r#"for t in patchelf install_name_tool; do ln -sf shenzi "$VIRTUAL_ENV/bin/$t"; done"#;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("packaging")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn shenzi() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_shenzi"))
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 #[track_caller]
 fn check_ok(what: &str, o: &Output) -> String {
@@ -77,12 +40,6 @@ fn run_ok(what: &str, cmd: &mut Command) -> String {
         .output()
         .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
     check_ok(what, &o)
-}
-
-fn on_path(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
 }
 
 /// Debian's interpreter, whose headers python3-dev installs and whose venvs the tests make.

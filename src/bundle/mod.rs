@@ -11,6 +11,7 @@
 //! [`archive`].
 
 mod archive;
+mod clock;
 mod collect;
 mod compact;
 mod dpkg;

@@ -44,30 +44,15 @@ fn pack(data: &[u8]) -> Result<Packed> {
     })
 }
 
-/// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar.
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 /// (time, date) in MS-DOS format for a Unix time (UTC), clamped to 1980..=2107.
 fn dos_time(secs: i64) -> (u16, u16) {
-    let (year, month, day) = civil(secs.div_euclid(86_400));
+    let (year, month, day, h, m, s) = super::clock::utc(secs);
     if year < 1980 {
         return (0, (1 << 5) | 1);
     }
-    let year = year.min(2107);
-    let s = secs.rem_euclid(86_400);
-    let time = ((s / 3600) << 11) | (((s / 60) % 60) << 5) | ((s % 60) / 2);
-    let date = ((year - 1980) << 9) | (i64::from(month) << 5) | i64::from(day);
+    let year = year.min(2107) as u32;
+    let time = (h << 11) | (m << 5) | (s / 2);
+    let date = ((year - 1980) << 9) | (month << 5) | day;
     (time as u16, date as u16)
 }
 
@@ -152,7 +137,6 @@ mod tests {
         assert_eq!(dos_time(0), (0, (1 << 5) | 1)); // clamped
                                                     // 2024-02-29 13:45:10 UTC
         let t = 1_709_214_310;
-        assert_eq!(civil(t / 86_400), (2024, 2, 29));
         assert_eq!(
             dos_time(t),
             ((13 << 11) | (45 << 5) | 5, (44 << 9) | (2 << 5) | 29)

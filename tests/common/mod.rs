@@ -21,6 +21,51 @@ pub fn require_oracles() -> bool {
     std::env::var("SHENZI_REQUIRE_ORACLES").is_ok_and(|v| v == "1")
 }
 
+/// Skips (or, in CI, fails) the calling test when an oracle is missing: the value inside
+/// `Some`, else `return` after a note (a panic under `SHENZI_REQUIRE_ORACLES=1`).
+#[macro_export]
+macro_rules! need {
+    ($value:expr, $what:expr) => {
+        match $value {
+            Some(v) => v,
+            None => {
+                if $crate::common::require_oracles() {
+                    panic!("required oracle missing: {}", $what);
+                }
+                eprintln!("skipping: {} is missing", $what);
+                return;
+            }
+        }
+    };
+}
+
+/// A fresh scratch directory for one test, under this test binary's own folder.
+pub fn scratch(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(env!("CARGO_CRATE_NAME"))
+        .join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The shenzi binary under test, as a command.
+pub fn shenzi_cmd() -> Command {
+    Command::new(shenzi())
+}
+
+/// Bytes as text (lossy).
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A program on PATH.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
 pub fn have(tool: &str) -> bool {
     Command::new("sh")
         .arg("-c")
