@@ -186,6 +186,12 @@ pub fn print_summary(file: &Path, data: &[u8], json: bool) -> Result<()> {
 }
 
 pub fn run(file: &Path, req: &Request) -> Result<()> {
+    if req.strip_debug {
+        anyhow::bail!(
+            "{}: --strip-debug applies to ELF files only",
+            file.display()
+        );
+    }
     let edits = edits(req)?;
     let opts = options(file, req.no_grow, req.no_sign);
     let input = fileio::open(file)?;

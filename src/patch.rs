@@ -73,6 +73,10 @@ pub struct Args {
     /// Fail instead of growing the file when the edit does not fit.
     #[arg(long)]
     pub no_grow: bool,
+    /// ELF: remove debug information, the static symbol table and `.comment` (what no loader
+    /// reads; segments, `.dynsym` and notes stay byte-identical), then apply the other edits.
+    #[arg(long)]
+    pub strip_debug: bool,
     /// Mach-O: do not re-sign after editing.
     #[arg(long)]
     pub no_sign: bool,
@@ -104,6 +108,7 @@ impl Args {
             || !self.replace_needed.is_empty()
             || self.set_soname.is_some()
             || self.set_interpreter.is_some()
+            || self.strip_debug
     }
 
     /// The ELF edit set. Rpath operations run in this order: set, remove, delete, change, add,
@@ -223,14 +228,26 @@ fn patch_elf(file: &Path, input: fileio::Input, args: &Args) -> Result<()> {
     let opts = options(args);
     let probe = crate::probe::FsProbe;
     let show = |e: shenzi_elf::Error| anyhow::anyhow!("{}: {e}", file.display());
-    let data = input.bytes();
+    let original = input.bytes();
+    let stripped = if args.strip_debug {
+        strip_checked(&Elf::parse(original).map_err(show)?).map_err(show)?
+    } else {
+        None
+    };
+    // The edits apply to the stripped bytes when there are any.
+    let data: &[u8] = stripped.as_ref().map_or(original, |(_, bytes)| bytes);
     let elf = Elf::parse(data).map_err(show)?;
     let rewrite = shenzi_elf::plan(&elf, &edits, &opts, Some(&probe)).map_err(show)?;
     for w in &rewrite.plan.warnings {
         eprintln!("shenzi: warning: {}: {w}", file.display());
     }
     if args.dry_run {
-        print_plan(file, &rewrite.plan);
+        if let Some((s, _)) = &stripped {
+            print_strip(file, s);
+        }
+        if stripped.is_none() || !rewrite.is_noop() {
+            print_plan(file, &rewrite.plan);
+        }
         if args.print || args.json {
             let out = rewrite.output(data);
             print_summary(
@@ -242,7 +259,7 @@ fn patch_elf(file: &Path, input: fileio::Input, args: &Args) -> Result<()> {
         return Ok(());
     }
     let summary_needed = args.print || args.json || !args.has_edits();
-    if rewrite.is_noop() && args.output.is_none() {
+    if stripped.is_none() && rewrite.is_noop() && args.output.is_none() {
         if summary_needed {
             print_summary(file, &Summary::of(&elf).map_err(show)?, args.json);
         }
@@ -250,30 +267,60 @@ fn patch_elf(file: &Path, input: fileio::Input, args: &Args) -> Result<()> {
     }
     let check = shenzi_elf::OutputCheck::new(&elf, &edits, &opts).map_err(show)?;
     drop(elf);
-    match &args.output {
-        // The output may be a device or FIFO that cannot be read back: summarize the new bytes
-        // (the same ones `commit_elf` verifies and writes).
-        Some(out) => {
-            let after = summary_needed
-                .then(|| {
-                    Summary::of(&Elf::parse(&rewrite.output(data)).map_err(show)?).map_err(show)
-                })
-                .transpose()?;
-            commit_elf(input, &rewrite, &check, Some(out))?;
-            if let Some(s) = after {
-                print_summary(out, &s, args.json);
+    let output = args.output.as_deref();
+    // The output may be a device or FIFO that cannot be read back: summarize the new bytes
+    // (the same ones that are verified and written).
+    let after = (summary_needed && output.is_some())
+        .then(|| Summary::of(&Elf::parse(&rewrite.output(data)).map_err(show)?).map_err(show))
+        .transpose()?;
+    match &stripped {
+        Some((s, bytes)) => {
+            let whole = rewrite.output(bytes);
+            let verify = |out: &[u8]| -> Result<()> { Ok(check.run(out, Some(&probe))?) };
+            fileio::commit(input, Change::Whole(&whole), output, &verify)?;
+            if !args.print && !args.json {
+                eprintln!(
+                    "shenzi: {}: stripped {} sections, {} bytes smaller",
+                    file.display(),
+                    s.removed().len(),
+                    s.bytes_saved()
+                );
             }
         }
-        None => {
-            commit_elf(input, &rewrite, &check, None)?;
-            if summary_needed {
-                let after = fileio::open(file)?;
-                let e = Elf::parse(after.bytes()).map_err(show)?;
-                print_summary(file, &Summary::of(&e).map_err(show)?, args.json);
-            }
+        None => commit_elf(input, &rewrite, &check, output)?,
+    }
+    match (output, after) {
+        (Some(out), Some(s)) => print_summary(out, &s, args.json),
+        (None, _) if summary_needed => {
+            let after = fileio::open(file)?;
+            let e = Elf::parse(after.bytes()).map_err(show)?;
+            print_summary(file, &Summary::of(&e).map_err(show)?, args.json);
         }
+        _ => {}
     }
     Ok(())
+}
+
+/// The stripped bytes of `elf`, checked against it; `None` when there is nothing to strip.
+pub fn strip_checked(elf: &Elf) -> shenzi_elf::Result<Option<(shenzi_elf::Stripped, Vec<u8>)>> {
+    let Some(s) = shenzi_elf::strip(elf)? else {
+        return Ok(None);
+    };
+    let bytes = s.to_vec(elf.data())?;
+    s.check(elf, &bytes)?;
+    Ok(Some((s, bytes)))
+}
+
+fn print_strip(file: &Path, s: &shenzi_elf::Stripped) {
+    println!(
+        "{}: strip {} -> {} bytes",
+        file.display(),
+        s.old_len(),
+        s.new_len()
+    );
+    for r in s.removed() {
+        println!("  remove {} ({} bytes)", r.name, r.size);
+    }
 }
 
 /// Writes an ELF rewrite safely; the output must pass `check` (it parses and holds the

@@ -53,36 +53,46 @@ if have gcc; then
     variant page64k x86_64 gcc g++ "" "-O1" "-Wl,-z,max-page-size=0x10000" ""
     variant cxx x86_64 gcc g++ "" "-O1" "" "" c++
     variant nopie-cxx x86_64 gcc g++ "" "-O1" "" "-fno-pie -no-pie" c++
+    # With debug information (what `--strip-debug` removes).
+    variant debug x86_64 gcc g++ "" "-O1 -g" "" ""
+    variant debug-cxx x86_64 gcc g++ "" "-O1 -g" "" "" c++
     if have ld.lld; then
         variant lld x86_64 gcc g++ "" "-O1" "-fuse-ld=lld" ""
         variant lld-nopie x86_64 gcc g++ "" "-O1" "-fuse-ld=lld" "-fno-pie -no-pie"
         variant lld-cxx x86_64 gcc g++ "" "-O1" "-fuse-ld=lld" "" c++
+        variant debug-lld-gz x86_64 gcc g++ "" "-O1 -g -gz" "-fuse-ld=lld" ""
     fi
     # A static PIE for the refusal test (not in the manifest: it has no libraries).
     gcc -O1 -static-pie -o "$out/static-pie" "$src/static.c" 2> /dev/null || true
 fi
 if have aarch64-linux-gnu-gcc && have qemu-aarch64-static; then
     variant aarch64 aarch64 aarch64-linux-gnu-gcc aarch64-linux-gnu-g++ "qemu-aarch64-static -L /usr/aarch64-linux-gnu" "-O1" "" ""
+    variant aarch64-debug aarch64 aarch64-linux-gnu-gcc aarch64-linux-gnu-g++ "qemu-aarch64-static -L /usr/aarch64-linux-gnu" "-O1 -g" "" ""
     variant aarch64-cxx aarch64 aarch64-linux-gnu-gcc aarch64-linux-gnu-g++ "qemu-aarch64-static -L /usr/aarch64-linux-gnu" "-O1" "" "" c++
 fi
 if have i686-linux-gnu-gcc && have qemu-i386-static; then
     variant i686 i686 i686-linux-gnu-gcc i686-linux-gnu-g++ "qemu-i386-static -L /usr/i686-linux-gnu" "-O1" "" ""
+    variant i686-debug i686 i686-linux-gnu-gcc i686-linux-gnu-g++ "qemu-i386-static -L /usr/i686-linux-gnu" "-O1 -g" "" ""
     variant i686-nopie i686 i686-linux-gnu-gcc i686-linux-gnu-g++ "qemu-i386-static -L /usr/i686-linux-gnu" "-O1" "" "-fno-pie -no-pie"
 fi
 if have powerpc64-linux-gnu-gcc && have qemu-ppc64-static; then
     variant ppc64 ppc64 powerpc64-linux-gnu-gcc powerpc64-linux-gnu-g++ "qemu-ppc64-static -L /usr/powerpc64-linux-gnu" "-O1" "" ""
+    variant ppc64-debug ppc64 powerpc64-linux-gnu-gcc powerpc64-linux-gnu-g++ "qemu-ppc64-static -L /usr/powerpc64-linux-gnu" "-O1 -g" "" ""
 fi
 if have powerpc-linux-gnu-gcc && have qemu-ppc-static; then
     variant ppc ppc powerpc-linux-gnu-gcc powerpc-linux-gnu-g++ "qemu-ppc-static -L /usr/powerpc-linux-gnu" "-O1" "" ""
 fi
 if have mips-linux-gnu-gcc && have qemu-mips-static; then
     variant mips mips mips-linux-gnu-gcc mips-linux-gnu-g++ "qemu-mips-static -L /usr/mips-linux-gnu" "-O1" "" ""
+    variant mips-debug mips mips-linux-gnu-gcc mips-linux-gnu-g++ "qemu-mips-static -L /usr/mips-linux-gnu" "-O1 -g" "" ""
 fi
 if have arm-linux-gnueabihf-gcc && have qemu-arm-static; then
     variant armhf armhf arm-linux-gnueabihf-gcc arm-linux-gnueabihf-g++ "qemu-arm-static -L /usr/arm-linux-gnueabihf" "-O1" "" ""
+    variant armhf-debug armhf arm-linux-gnueabihf-gcc arm-linux-gnueabihf-g++ "qemu-arm-static -L /usr/arm-linux-gnueabihf" "-O1 -g" "" ""
 fi
 if have riscv64-linux-gnu-gcc && have qemu-riscv64-static; then
     variant riscv64 riscv64 riscv64-linux-gnu-gcc riscv64-linux-gnu-g++ "qemu-riscv64-static -L /usr/riscv64-linux-gnu" "-O1" "" ""
+    variant riscv64-debug riscv64 riscv64-linux-gnu-gcc riscv64-linux-gnu-g++ "qemu-riscv64-static -L /usr/riscv64-linux-gnu" "-O1 -g" "" ""
 fi
 mv "$manifest.tmp" "$manifest"
 echo "corpus: $(wc -l < "$manifest") variants in $out"

@@ -9,6 +9,9 @@
 //! touches the file system: the caller writes the `Rewrite` to a file or a buffer; questions
 //! about the file system (shrink-rpath, the resolution cache) go through a [`LibraryProbe`].
 //!
+//! [`strip`] removes debug information and the static symbol table from executables and
+//! shared libraries, leaving every byte a loader reads as it was.
+//!
 //! Reading:
 //!
 //! ```
@@ -61,6 +64,7 @@ mod ldcache;
 mod output;
 mod plan;
 mod read;
+mod strip;
 mod strtab;
 mod summary;
 mod symbols;
@@ -74,6 +78,7 @@ pub use headers::{Ehdr, Phdr, Shdr};
 pub use output::{Plan, Rewrite, Write};
 pub use plan::{plan, Options};
 pub use read::{peek, Ident, RunPath, RunPathTag, VersionNeed};
+pub use strip::{strip, RemovedSection, Stripped};
 pub use summary::Summary;
 pub use view::{Dyn, Dynamic, Elf, StrTab};
 
