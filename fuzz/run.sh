@@ -18,11 +18,12 @@ export ASAN_OPTIONS=detect_leaks=0
 if [ ! -f "$root/target/corpus/elf/manifest.tsv" ]; then
     bash "$root/corpus/elf/build.sh" "$root/target/corpus/elf" > /dev/null
 fi
-mkdir -p "$here/corpus/elf_parse" "$here/corpus/elf_edit" "$here/corpus/macho_parse" \
+mkdir -p "$here/corpus/elf_parse" "$here/corpus/elf_edit" "$here/corpus/elf_strip" "$here/corpus/macho_parse" \
     "$here/corpus/macho_edit" "$here/corpus/macho_fat" "$here/corpus/codesign"
 for f in "$root"/target/corpus/elf/*/prog "$root"/target/corpus/elf/*/lib/libdemo.so; do
     key=$(echo "$f" | sed 's#.*/elf/##; s#/#_#g')
     cp "$f" "$here/corpus/elf_parse/$key"
+    cp "$f" "$here/corpus/elf_strip/$key"
     { printf '\001\077\001\002\003\040\040\040'; cat "$f"; } > "$here/corpus/elf_edit/$key"
 done
 # Mach-O seeds: the corpus builds and wheel binaries of corpus/macho/setup.sh, when present.

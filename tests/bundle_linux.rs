@@ -371,8 +371,29 @@ fn scientific_venv_app_runs_moved_with_environment_hidden() {
     }
 }
 
+/// Every ELF file under `dir` (by magic), as (path, bytes).
+fn elf_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let meta = p.symlink_metadata().unwrap();
+            if meta.is_dir() {
+                stack.push(p);
+            } else if meta.is_file() {
+                let data = std::fs::read(&p).unwrap();
+                if data.starts_with(b"\x7fELF") {
+                    out.push((p, data));
+                }
+            }
+        }
+    }
+    out
+}
+
 #[test]
-fn compact_bundle_runs_moved_with_environment_hidden() {
+fn strip_compact_bundle_runs_moved_with_environment_hidden() {
     let sci = need!(
         sci_bundle(),
         "the bundle venv (corpus/bundle/setup.sh), gcc and unshare"
@@ -385,7 +406,16 @@ fn compact_bundle_runs_moved_with_environment_hidden() {
     let (app_s, py_s) = (app.to_string_lossy(), py.to_string_lossy());
     let bundle = bundle_and_move(
         &work,
-        &["--compact", "--python", &py_s, &app_s, "--", "x", "y z"],
+        &[
+            "--strip",
+            "--compact",
+            "--python",
+            &py_s,
+            &app_s,
+            "--",
+            "x",
+            "y z",
+        ],
         &[("LD_LIBRARY_PATH", &ctlib)],
         &work,
     );
@@ -412,6 +442,60 @@ fn compact_bundle_runs_moved_with_environment_hidden() {
         text(&o.stdout).contains("return _default_decoder.decode(s)"),
         "no source line in: {}",
         text(&o.stdout)
+    );
+    // --strip: no bundled ELF file keeps debug information or a static symbol table, each
+    // still has its dynamic symbols, and every extension module still loads.
+    let elves = elf_files(&bundle);
+    assert!(elves.len() > 20, "only {} ELF files", elves.len());
+    for (p, data) in &elves {
+        let elf = shenzi_elf::Elf::parse(data).unwrap();
+        let names: Vec<String> = (0..elf.section_headers().len())
+            .map(|i| String::from_utf8_lossy(elf.section_name(i)).into_owned())
+            .collect();
+        assert!(
+            !names
+                .iter()
+                .any(|n| n == ".symtab" || n.starts_with(".debug")),
+            "{} keeps {names:?}",
+            p.display()
+        );
+        assert!(names.iter().any(|n| n == ".dynsym"), "{}", p.display());
+    }
+    let libpython = std::fs::read_dir(bundle.join("python/lib"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("libpython3")
+        });
+    if let Some(lp) = libpython {
+        let original = python_dirs(&py).1.join("lib").join(lp.file_name().unwrap());
+        let (a, b) = (
+            std::fs::read(&original).unwrap(),
+            std::fs::read(&lp).unwrap(),
+        );
+        let had_symbols = shenzi_elf::Elf::parse(&a)
+            .unwrap()
+            .section_headers()
+            .iter()
+            .any(|s| s.sh_type == 2);
+        assert!(
+            !had_symbols || b.len() < a.len(),
+            "{} was not stripped",
+            lp.display()
+        );
+    }
+    let report = std::fs::read_to_string(bundle.join("shenzi-manifest.json")).unwrap();
+    assert!(report.contains("strip: "), "no strip note in the report");
+    assert_loads_only_from_bundle(
+        &hide,
+        &bundle,
+        "import ssl, sqlite3, ctypes, numpy, numpy.linalg, lxml.etree, PIL.Image, cffi\n\
+         from cryptography.hazmat.primitives.ciphers.aead import AESGCM\n\
+         ctypes.CDLL('libshenzitest.so')",
+        &work,
     );
 }
 

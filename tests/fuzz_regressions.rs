@@ -27,6 +27,11 @@ fn elf_edit_findings_stay_fixed() {
 }
 
 #[test]
+fn elf_strip_findings_stay_fixed() {
+    replay("elf_strip", shenzi_elf::fuzzing::check_strip);
+}
+
+#[test]
 fn macho_edit_findings_stay_fixed() {
     replay("macho_edit", shenzi_macho::fuzzing::check_edit);
 }

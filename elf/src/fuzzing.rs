@@ -119,3 +119,31 @@ pub fn check_edit(input: &[u8]) -> Result<(), String> {
         .run(&out, Some(&FuzzProbe))
         .map_err(|err| format!("planned output: {err}"))
 }
+
+/// The property the strip fuzz target checks: planning a strip never panics; a planned output
+/// passes [`crate::Stripped::check`], is smaller, and has nothing left to strip.
+pub fn check_strip(data: &[u8]) -> Result<(), String> {
+    let Ok(elf) = crate::Elf::parse(data) else {
+        return Ok(());
+    };
+    let Ok(Some(s)) = crate::strip(&elf) else {
+        return Ok(());
+    };
+    let out = s
+        .to_vec(data)
+        .map_err(|e| format!("stripped output: {e}"))?;
+    s.check(&elf, &out)
+        .map_err(|e| format!("stripped output: {e}"))?;
+    if out.len() >= data.len() {
+        return Err(format!("output of {} bytes from {}", out.len(), data.len()));
+    }
+    let again = crate::Elf::parse(&out).map_err(|e| format!("output does not parse: {e}"))?;
+    match crate::strip(&again) {
+        Ok(None) => Ok(()),
+        Ok(Some(t)) => Err(format!(
+            "a second strip still removes {:?}",
+            t.removed().iter().map(|r| &r.name).collect::<Vec<_>>()
+        )),
+        Err(e) => Err(format!("a second strip fails: {e}")),
+    }
+}

@@ -15,10 +15,10 @@
 
 use std::io;
 
-use crate::consts::{SHF_ALLOC, SHT_PROGBITS, SHT_STRTAB, SHT_SYMTAB};
+use crate::consts::{PT_LOAD, PT_NULL, PT_PHDR, SHF_ALLOC, SHT_PROGBITS, SHT_STRTAB, SHT_SYMTAB};
 use crate::ctx::slice;
 use crate::error::{Error, Result};
-use crate::headers::{Shdr, SHN_XINDEX};
+use crate::headers::{Phdr, Shdr, SHN_XINDEX};
 use crate::view::Elf;
 
 const SHT_RELA: u32 = 4;
@@ -62,10 +62,14 @@ pub struct Stripped {
     pieces: Vec<Piece>,
     /// Input section index → output index (`None`: removed).
     index_map: Vec<Option<u32>>,
-    /// New offset of every kept section, by input index.
+    /// New offset of every section, by input index.
     new_offsets: Vec<u64>,
-    /// Segments that moved with the section they describe: (program header index, new offset).
-    moved_segments: Vec<(usize, u64)>,
+    /// The program headers as written.
+    new_phdrs: Vec<Phdr>,
+    new_phoff: u64,
+    /// Bytes written over input bytes that are otherwise copied (file header, header tables,
+    /// section indices of dynamic symbols), at input offsets.
+    patches: Vec<(u64, Vec<u8>)>,
 }
 
 impl Stripped {
@@ -127,52 +131,34 @@ impl Stripped {
         Ok(v)
     }
 
-    /// Whether input bytes `a` and output bytes `b`, both at file offset `base`, differ only in
-    /// the section indices of dynamic symbols and, within the first `header_len` bytes of the
-    /// file, in the file header (compared field by field apart).
-    fn same_but_indices(
-        &self,
-        elf: &Elf,
-        a: &[u8],
-        b: &[u8],
-        base: u64,
-        output: &[u8],
-        header_len: usize,
-    ) -> bool {
-        if a == b {
-            return true;
-        }
+    /// Whether output bytes `b` equal input bytes `a` (at input offset `base`) with the
+    /// planned patches applied.
+    fn same_as_patched(&self, a: &[u8], b: &[u8], base: u64) -> bool {
         if a.len() != b.len() {
             return false;
         }
-        let mut expected = a.to_vec();
-        let mut put = |at: u64, bytes: &[u8]| {
-            for (k, &x) in bytes.iter().enumerate() {
+        let end = base + a.len() as u64;
+        let touched = self
+            .patches
+            .iter()
+            .filter(|(at, p)| *at < end && at + p.len() as u64 > base);
+        let mut expected: Option<Vec<u8>> = None;
+        for (at, p) in touched {
+            let e = expected.get_or_insert_with(|| a.to_vec());
+            for (k, &x) in p.iter().enumerate() {
                 let o = at + k as u64;
-                if o >= base && o < base + expected.len() as u64 {
-                    expected[(o - base) as usize] = x;
+                if o >= base && o < end {
+                    e[(o - base) as usize] = x;
                 }
             }
-        };
-        put(0, &output[..header_len.min(output.len())]);
-        if header_len > 0 && !self.moved_segments.is_empty() {
-            let h = elf.header();
-            let len = h.e_phnum as u64 * elf.ctx().phdr_size();
-            if let Ok(table) = slice(output, h.e_phoff, len, "program headers") {
-                put(h.e_phoff, table);
-            }
         }
-        if let Some(syms) = elf.dynsym {
-            for (at, new) in shndx_patches(elf, syms, &self.index_map).unwrap_or_default() {
-                put(at, &new);
-            }
-        }
-        expected == b
+        expected.as_deref().unwrap_or(a) == b
     }
 
-    /// Checks `output` against `input` (the file stripped): it parses; the program headers, the
-    /// dynamic table and the bytes of every segment are unchanged; every kept section has its
-    /// name, type, flags, address, size and bytes; nothing removed is left in the table.
+    /// Checks `output` against `input` (the file stripped): it parses; the program headers are
+    /// the planned ones and every segment holds its bytes; the dynamic table reads the same;
+    /// every kept section has its name, type, flags, address, size and bytes; nothing removed
+    /// is left in the table.
     pub fn check(&self, input: &Elf, output: &[u8]) -> Result<()> {
         let bad = |m: String| Error::Internal(format!("stripped output: {m}"));
         if output.len() as u64 != self.new_len {
@@ -183,39 +169,34 @@ impl Stripped {
             )));
         }
         let out = Elf::parse(output).map_err(|e| bad(format!("does not parse: {e}")))?;
-        let mut expected = input.program_headers().to_vec();
-        for &(k, off) in &self.moved_segments {
-            expected[k].p_offset = off;
-        }
-        if out.program_headers() != expected {
-            return Err(bad("program headers differ".into()));
-        }
-        let entries = |e: &Elf| e.dynamic().map(|d| d.entries().to_vec());
-        if entries(&out) != entries(input) {
-            return Err(bad("dynamic table differs".into()));
+        if out.program_headers() != self.new_phdrs {
+            return Err(bad("program headers differ from the plan".into()));
         }
         let (a, b) = (input.header(), out.header());
         let same_header = a.ident == b.ident
             && a.e_type == b.e_type
             && a.e_machine == b.e_machine
             && a.e_entry == b.e_entry
-            && a.e_phoff == b.e_phoff
-            && a.e_phnum == b.e_phnum;
+            && a.e_phnum == b.e_phnum
+            && b.e_phoff == self.new_phoff;
         if !same_header {
             return Err(bad(
-                "the file header changed beyond the section table fields".into(),
+                "the file header changed beyond the header table fields".into(),
             ));
         }
-        let header_len = input.ctx().ehdr_size() as usize;
-        for (k, p) in input.program_headers().iter().enumerate() {
-            if p.p_filesz > 0 && p.p_type != crate::consts::PT_NULL {
+        for (p, q) in input.program_headers().iter().zip(&self.new_phdrs) {
+            if p.p_filesz > 0 && p.p_type != PT_NULL {
                 let a = slice(input.data(), p.p_offset, p.p_filesz, "segment")?;
-                let b = slice(output, expected[k].p_offset, p.p_filesz, "segment")
+                let b = slice(output, q.p_offset, q.p_filesz, "segment")
                     .map_err(|e| bad(e.to_string()))?;
-                if !self.same_but_indices(input, a, b, p.p_offset, output, header_len) {
+                if !self.same_as_patched(a, b, p.p_offset) {
                     return Err(bad(format!("segment at {:#x} changed", p.p_offset)));
                 }
             }
+        }
+        let entries = |e: &Elf| e.dynamic().map(|d| d.entries().to_vec());
+        if entries(&out) != entries(input) {
+            return Err(bad("dynamic table differs".into()));
         }
         let kept = self.index_map.iter().filter(|m| m.is_some()).count();
         if out.section_headers().len() != kept {
@@ -235,7 +216,7 @@ impl Stripped {
                 && t.sh_addr == s.sh_addr
                 && t.sh_size == s.sh_size
                 && t.sh_offset == self.new_offsets[i]
-                && out.section_name(j) == input.section_name(i);
+                && (i == 0 || out.section_name(j) == input.section_name(i));
             if !same {
                 return Err(bad(format!(
                     "section {} ({}) differs",
@@ -247,7 +228,7 @@ impl Stripped {
                 let a = slice(input.data(), s.sh_offset, s.sh_size, "section")?;
                 let b = slice(output, t.sh_offset, t.sh_size, "section")
                     .map_err(|e| bad(e.to_string()))?;
-                if !self.same_but_indices(input, a, b, s.sh_offset, output, 0) {
+                if !self.same_as_patched(a, b, s.sh_offset) {
                     return Err(bad(format!(
                         "the bytes of {} differ",
                         String::from_utf8_lossy(input.section_name(i))
@@ -321,12 +302,43 @@ fn is_debug_name(name: &[u8]) -> bool {
         || name == b".gnu_debugdata"
 }
 
+/// The smallest value >= `x` that is congruent to `rem` modulo `align`.
 fn align_up_to(x: u64, align: u64, rem: u64) -> Option<u64> {
-    // The smallest value >= x that is congruent to rem modulo align.
     let a = align.max(1);
-    let base = x.checked_add(a - 1)? / a * a;
-    let v = base.checked_add(rem % a)?;
-    Some(if v >= x + a { v - a } else { v })
+    let (r, low) = (rem % a, x - x % a);
+    if x % a <= r {
+        low.checked_add(r)
+    } else {
+        low.checked_add(a)?.checked_add(r)
+    }
+}
+
+/// A run of input bytes that moves as one: a block of segments (moved only by multiples of the
+/// largest segment alignment), kept sections outside segments, the section header table, or
+/// bytes of no section.
+#[derive(Debug, Clone)]
+struct Unit {
+    start: u64,
+    end: u64,
+    align: u64,
+    /// A block of segments (its offsets relative to addresses must keep their remainder).
+    segments: bool,
+    /// The section header table, written anew.
+    table: bool,
+    new_start: u64,
+}
+
+/// Sorted, merged `(start, end)` ranges.
+fn merge(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    ranges.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for (a, b) in ranges {
+        match out.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    out
 }
 
 /// Plans the strip of `elf`. `Ok(None)`: nothing to remove (the output would equal the input).
@@ -334,6 +346,7 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
     let data = elf.data;
     let ctx = elf.ctx;
     let shdrs = &elf.shdrs;
+    let phdrs = &elf.phdrs;
     if shdrs.is_empty() {
         return Ok(None);
     }
@@ -344,16 +357,20 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
                 .into(),
         ));
     }
+    let n = shdrs.len();
+    let len = data.len() as u64;
     let shstrndx = elf.ehdr.e_shstrndx as usize;
-    let word = ctx.word();
+    let shoff = elf.ehdr.e_shoff;
+    let shtab_len = n as u64 * ctx.shdr_size();
+    let phtab = (
+        elf.ehdr.e_phoff,
+        elf.ehdr.e_phoff + phdrs.len() as u64 * ctx.phdr_size(),
+    );
 
     // Segments that only describe a non-allocated section (RISC-V and ARM attributes) move with
-    // it; everything else up to the end of the last segment (and the headers) stays where it is.
-    let follows = |p: &crate::headers::Phdr| -> Option<usize> {
-        if p.p_type == crate::consts::PT_LOAD
-            || p.p_type == crate::consts::PT_PHDR
-            || p.p_filesz == 0
-        {
+    // that section; every other segment's bytes are anchored in blocks.
+    let follows = |p: &Phdr| -> Option<usize> {
+        if matches!(p.p_type, PT_LOAD | PT_PHDR) || p.p_filesz == 0 {
             return None;
         }
         shdrs.iter().position(|s| {
@@ -363,100 +380,93 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
                 && p.file_end() <= s.sh_offset + s.sh_size
         })
     };
-    let followers: Vec<(usize, usize)> = elf
-        .phdrs
-        .iter()
-        .enumerate()
-        .filter_map(|(k, p)| follows(p).map(|i| (k, i)))
-        .collect();
-    let mut fixed_end = ctx.ehdr_size();
-    if !elf.phdrs.is_empty() {
-        fixed_end = fixed_end.max(elf.ehdr.e_phoff + elf.phdrs.len() as u64 * ctx.phdr_size());
+    let follower: Vec<bool> = phdrs.iter().map(|p| follows(p).is_some()).collect();
+    let mut anchored = vec![(0, ctx.ehdr_size())];
+    if !phdrs.is_empty() {
+        anchored.push(phtab);
     }
-    for (k, p) in elf.phdrs.iter().enumerate() {
-        if p.p_type != crate::consts::PT_NULL && !followers.iter().any(|f| f.0 == k) {
-            fixed_end = fixed_end.max(p.file_end());
+    for (k, p) in phdrs.iter().enumerate() {
+        if p.p_type != PT_NULL && p.p_filesz > 0 && !follower[k] {
+            anchored.push((p.p_offset, p.file_end()));
         }
     }
-    // A section or the section header table that starts in the fixed part stays whole with it.
-    let shtab_old_len = shdrs.len() as u64 * ctx.shdr_size();
+    // A section or the section header table that overlaps a block becomes part of it.
+    let mut blocks = merge(anchored);
     loop {
-        let mut end = fixed_end;
+        let mut grown = blocks.clone();
+        let overlapping = |a: u64, b: u64| blocks.iter().any(|&(s, e)| a < e && s < b);
         for s in shdrs.iter().filter(|s| s.has_file_data()) {
-            if s.sh_offset < end {
-                end = end.max(s.sh_offset + s.sh_size);
+            let r = (s.sh_offset, s.sh_offset + s.sh_size);
+            if overlapping(r.0, r.1) {
+                grown.push(r);
             }
         }
-        if elf.ehdr.e_shoff < end {
-            end = end.max(elf.ehdr.e_shoff + shtab_old_len);
+        if overlapping(shoff, shoff + shtab_len) {
+            grown.push((shoff, shoff + shtab_len));
         }
-        if end == fixed_end {
+        let grown = merge(grown);
+        if grown == blocks {
             break;
         }
-        fixed_end = end;
+        blocks = grown;
     }
-    let in_tail = |s: &Shdr| !s.has_file_data() || s.sh_offset >= fixed_end;
+    let in_block = |a: u64, b: u64| blocks.iter().any(|&(s, e)| a < e && s < b);
+    let outside = |s: &Shdr| !s.has_file_data() || !in_block(s.sh_offset, s.sh_offset + s.sh_size);
 
-    // What to remove: non-allocated debug data, the static symbol table and what belongs to it.
-    let n = shdrs.len();
+    // What to remove: non-allocated debug data, the static symbol table and what belongs to
+    // it, outside segments. A section something kept refers to is pinned and stays.
+    let removable =
+        |i: usize, s: &Shdr| i != 0 && i != shstrndx && s.sh_flags & SHF_ALLOC == 0 && outside(s);
     let mut remove = vec![false; n];
+    let mut pinned = vec![false; n];
     for (i, s) in shdrs.iter().enumerate() {
-        if i == 0 || i == shstrndx || s.sh_flags & SHF_ALLOC != 0 || !in_tail(s) {
-            continue;
-        }
-        remove[i] = match s.sh_type {
-            SHT_SYMTAB => true,
-            SHT_PROGBITS | SHT_MIPS_DWARF => is_debug_name(elf.section_name(i)),
-            _ => false,
-        };
+        remove[i] = removable(i, s)
+            && match s.sh_type {
+                SHT_SYMTAB => true,
+                SHT_PROGBITS | SHT_MIPS_DWARF => is_debug_name(elf.section_name(i)),
+                _ => false,
+            };
     }
+    let info_is_index =
+        |s: &Shdr| matches!(s.sh_type, SHT_REL | SHT_RELA) || s.sh_flags & SHF_INFO_LINK != 0;
     loop {
         let mut changed = false;
         for (i, s) in shdrs.iter().enumerate() {
-            if remove[i] || i == 0 || i == shstrndx || s.sh_flags & SHF_ALLOC != 0 || !in_tail(s) {
+            if remove[i] || pinned[i] || !removable(i, s) {
                 continue;
             }
-            let link = s.sh_link as usize;
-            let info = s.sh_info as usize;
-            let link_removed = link != 0 && remove.get(link) == Some(&true);
-            let info_removed = (matches!(s.sh_type, SHT_REL | SHT_RELA)
-                || s.sh_flags & SHF_INFO_LINK != 0)
-                && info != 0
-                && remove.get(info) == Some(&true);
-            // Relocations of removed sections, and the extended indices of a removed table.
-            if matches!(s.sh_type, SHT_REL | SHT_RELA | SHT_SYMTAB_SHNDX)
-                && (link_removed || info_removed)
-            {
+            let gone = |j: u32| j != 0 && remove.get(j as usize) == Some(&true);
+            // Relocations of removed sections, the extended indices of a removed symbol table,
+            // and a string table only removed sections use.
+            let dependent = matches!(s.sh_type, SHT_REL | SHT_RELA | SHT_SYMTAB_SHNDX)
+                && (gone(s.sh_link) || (info_is_index(s) && gone(s.sh_info)));
+            let orphan_strings = s.sh_type == SHT_STRTAB && {
+                let mut users = shdrs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| t.sh_link as usize == i);
+                users.clone().next().is_some() && users.all(|(j, _)| remove[j])
+            };
+            if dependent || orphan_strings {
                 remove[i] = true;
                 changed = true;
             }
-            // A string table only the removed symbol table uses.
-            if s.sh_type == SHT_STRTAB {
-                let users: Vec<usize> =
-                    (0..n).filter(|&j| shdrs[j].sh_link as usize == i).collect();
-                if !users.is_empty() && users.iter().all(|&j| remove[j]) {
-                    remove[i] = true;
-                    changed = true;
-                }
-            }
         }
-        // A kept section that refers to a removed one keeps it.
         for (i, s) in shdrs.iter().enumerate() {
             if remove[i] {
                 continue;
             }
-            let link = s.sh_link as usize;
-            if link != 0 && remove.get(link) == Some(&true) {
-                remove[link] = false;
-                changed = true;
-            }
-            let info = s.sh_info as usize;
-            if (s.sh_flags & SHF_INFO_LINK != 0 || matches!(s.sh_type, SHT_REL | SHT_RELA))
-                && info != 0
-                && remove.get(info) == Some(&true)
-            {
-                remove[info] = false;
-                changed = true;
+            let mut pin = |j: u32| {
+                let j = j as usize;
+                if j != 0 && remove.get(j) == Some(&true) {
+                    remove[j] = false;
+                    pinned[j] = true;
+                    changed = true;
+                }
+            };
+            pin(s.sh_link);
+            if info_is_index(s) {
+                pin(s.sh_info);
             }
         }
         if !changed {
@@ -466,153 +476,171 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
     if !remove.iter().any(|&r| r) {
         return Ok(None);
     }
-
     let mut index_map = Vec::with_capacity(n);
-    let mut next = 0u32;
+    let mut kept_count = 0u32;
     for &r in &remove {
-        index_map.push(if r {
-            None
-        } else {
-            next += 1;
-            Some(next - 1)
-        });
+        index_map.push((!r).then(|| {
+            kept_count += 1;
+            kept_count - 1
+        }));
     }
-    let kept_count = next as u64;
+    let new_table_len = kept_count as u64 * ctx.shdr_size();
 
-    // The tail, in file order: kept sections (overlapping ones move as one block), the section
-    // header table, and bytes of no section.
-    let shoff = elf.ehdr.e_shoff;
-    let shtab_in_tail = shoff >= fixed_end;
-    #[derive(Clone)]
-    struct Member {
-        start: u64,
-        end: u64,
-        align: u64,
-        /// Input section index; `None` for the section header table.
-        section: Option<usize>,
-    }
-    let mut members: Vec<Member> = Vec::new();
+    // The units, in file order: blocks of segments, kept sections outside them (overlapping
+    // ones together), the section header table, and bytes of no section that are not zero.
+    let seg_align = phdrs
+        .iter()
+        .filter(|p| p.p_type == PT_LOAD)
+        .map(|p| p.p_align)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let mut units: Vec<Unit> = blocks
+        .iter()
+        .map(|&(start, end)| Unit {
+            start,
+            end,
+            align: seg_align,
+            segments: true,
+            table: false,
+            new_start: 0,
+        })
+        .collect();
+    let table_outside = shtab_len > 0 && !in_block(shoff, shoff + shtab_len);
+    let mut loose: Vec<(u64, u64, u64, bool)> = Vec::new();
     for (i, s) in shdrs.iter().enumerate() {
-        if !remove[i] && s.has_file_data() && s.sh_offset >= fixed_end {
-            members.push(Member {
-                start: s.sh_offset,
-                end: s.sh_offset + s.sh_size,
-                align: s.sh_addralign.clamp(1, 1 << 16),
-                section: Some(i),
-            });
+        if !remove[i] && s.has_file_data() && outside(s) {
+            loose.push((
+                s.sh_offset,
+                s.sh_offset + s.sh_size,
+                s.sh_addralign.clamp(1, 1 << 16),
+                false,
+            ));
         }
     }
-    if shtab_in_tail {
-        members.push(Member {
-            start: shoff,
-            end: shoff + shtab_old_len,
-            align: word,
-            section: None,
-        });
+    if table_outside {
+        loose.push((shoff, shoff + shtab_len, ctx.word(), true));
     }
-    // Covered input bytes: every section with data in the tail (kept or removed) and the table.
-    let mut covered: Vec<(u64, u64)> = shdrs
-        .iter()
-        .filter(|s| s.has_file_data() && s.sh_offset >= fixed_end)
-        .map(|s| (s.sh_offset, s.sh_offset + s.sh_size))
-        .collect();
-    if shtab_in_tail {
-        covered.push((shoff, shoff + shtab_old_len));
+    let mut covered: Vec<(u64, u64)> = blocks.clone();
+    covered.extend(
+        shdrs
+            .iter()
+            .filter(|s| s.has_file_data())
+            .map(|s| (s.sh_offset, s.sh_offset + s.sh_size)),
+    );
+    if table_outside {
+        covered.push((shoff, shoff + shtab_len));
     }
-    covered.sort_unstable();
-    // Bytes of no section that are not zero padding are kept as they are, in place order.
-    let mut cursor = fixed_end;
-    let len = data.len() as u64;
-    for &(a, b) in covered.iter().chain(std::iter::once(&(len, len))) {
-        if a > cursor {
-            let gap = &data[cursor as usize..a as usize];
-            if gap.iter().any(|&x| x != 0) {
-                members.push(Member {
-                    start: cursor,
-                    end: a,
-                    align: 1,
-                    section: None,
-                });
-            }
+    let mut cursor = 0;
+    for (a, b) in merge(covered)
+        .into_iter()
+        .chain(std::iter::once((len, len)))
+    {
+        if a > cursor && data[cursor as usize..a as usize].iter().any(|&x| x != 0) {
+            loose.push((cursor, a, 1, false));
         }
         cursor = cursor.max(b);
     }
-    // Mark gap members apart from the table: the table is the one whose start is shoff with
-    // `section: None` and the table's length.
-    let is_table = |m: &Member| {
-        shtab_in_tail && m.section.is_none() && m.start == shoff && m.end == shoff + shtab_old_len
-    };
-    members.sort_by_key(|m| (m.start, m.end));
+    loose.sort_unstable();
+    for (start, end, align, table) in loose {
+        match units.iter_mut().filter(|u| !u.segments).last() {
+            Some(u) if start < u.end && u.start <= start => {
+                if table || u.table {
+                    return Err(Error::Unsupported(
+                        "strip: the section header table overlaps a section".into(),
+                    ));
+                }
+                u.end = u.end.max(end);
+                u.align = u.align.max(align);
+            }
+            _ => units.push(Unit {
+                start,
+                end,
+                align,
+                segments: false,
+                table,
+                new_start: 0,
+            }),
+        }
+    }
+    units.sort_by_key(|u| u.start);
 
-    // Blocks of overlapping members.
-    let mut blocks: Vec<Vec<Member>> = Vec::new();
-    for m in members {
-        match blocks.last_mut() {
-            Some(b) if m.start < b.iter().map(|x| x.end).max().unwrap_or(0) => b.push(m),
-            _ => blocks.push(vec![m]),
+    // Place them: each as early as it can go, keeping its offset's remainder.
+    let mut at = 0u64;
+    for u in units.iter_mut() {
+        u.new_start = align_up_to(at, u.align, u.start)
+            .filter(|&v| v <= u.start)
+            .unwrap_or(u.start.max(at));
+        if u.new_start < at {
+            return Err(Error::Unsupported("strip: overlapping structures".into()));
         }
+        at = u.new_start
+            + if u.table {
+                new_table_len
+            } else {
+                u.end - u.start
+            };
     }
-    let new_table_len = kept_count * ctx.shdr_size();
-    let mut new_offsets: Vec<u64> = shdrs.iter().map(|s| s.sh_offset).collect();
-    let mut placed: Vec<(u64, Vec<Member>)> = Vec::new();
-    let mut at = fixed_end;
-    let mut new_shoff = shoff;
-    for block in blocks {
-        if block.len() > 1 && block.iter().any(is_table) {
-            return Err(Error::Unsupported(
-                "strip: the section header table overlaps a section".into(),
-            ));
-        }
-        let start = block[0].start;
-        let align = block.iter().map(|m| m.align).max().unwrap_or(1);
-        let new_start = align_up_to(at, align, start)
-            .ok_or_else(|| Error::Internal("strip: offset overflows".into()))?;
-        for m in &block {
-            let moved = new_start + (m.start - start);
-            match m.section {
-                Some(i) => new_offsets[i] = moved,
-                None if is_table(m) => new_shoff = moved,
-                None => {}
-            }
-        }
-        let end = if block.len() == 1 && is_table(&block[0]) {
-            start + new_table_len
-        } else {
-            block.iter().map(|m| m.end).max().unwrap_or(start)
-        };
-        at = new_start + (end - start);
-        placed.push((new_start, block));
+    let new_len = at;
+    if new_len >= len {
+        return Ok(None);
     }
-    // Kept sections without file data in the tail keep their place relative to what moved.
-    let map_offset = |off: u64| -> u64 {
-        for (ns, b) in &placed {
-            let start = b[0].start;
-            let end = b.iter().map(|m| m.end).max().unwrap_or(start);
-            if off < start {
-                return *ns;
+    // Where an input offset goes: moved with the unit that holds it, else to the start of the
+    // next unit (or the end).
+    let map = |off: u64| -> u64 {
+        for u in &units {
+            if off < u.start {
+                return u.new_start;
             }
-            if off <= end {
-                return (ns + (off - start)).min(at);
+            if off <= u.end && !u.table {
+                return u.new_start + (off - u.start);
             }
         }
-        at
+        new_len
     };
-    for (i, s) in shdrs.iter().enumerate() {
-        if !remove[i] && !s.has_file_data() && s.sh_offset >= fixed_end {
-            new_offsets[i] = map_offset(s.sh_offset);
-        }
+    // A segment moves with its block; one without bytes in the file, by as much as the block
+    // before it (keeping its remainder modulo the alignment).
+    let block_delta = |off: u64| -> u64 {
+        units
+            .iter()
+            .filter(|u| u.segments && u.start <= off)
+            .last()
+            .map_or(0, |u| u.start - u.new_start)
+    };
+    let mut new_phdrs = phdrs.clone();
+    for (k, p) in new_phdrs.iter_mut().enumerate() {
+        p.p_offset = if follower[k] {
+            map(p.p_offset)
+        } else {
+            p.p_offset - block_delta(p.p_offset).min(p.p_offset)
+        };
     }
+    let new_phoff = if phdrs.is_empty() {
+        elf.ehdr.e_phoff
+    } else {
+        elf.ehdr.e_phoff - block_delta(elf.ehdr.e_phoff)
+    };
+    let new_offsets: Vec<u64> = shdrs
+        .iter()
+        .map(|s| {
+            if s.sh_type == crate::consts::SHT_NULL && s.sh_offset == 0 {
+                0
+            } else {
+                map(s.sh_offset)
+            }
+        })
+        .collect();
+    let new_shoff = units
+        .iter()
+        .find(|u| u.table)
+        .map_or_else(|| shoff - block_delta(shoff), |u| u.new_start);
 
     // The new section header table.
-    let mut table = Vec::with_capacity((kept_count * ctx.shdr_size()) as usize);
+    let word = ctx.word();
     let raw_shnum = ctx.u16(&data[(24 + 3 * word + 12) as usize..]);
     let raw_shstrndx = ctx.u16(&data[(24 + 3 * word + 14) as usize..]);
-    let remap = |v: u32| -> u32 {
-        match index_map.get(v as usize) {
-            Some(Some(j)) => *j,
-            _ => v,
-        }
-    };
+    let remap = |v: u32| -> u32 { index_map.get(v as usize).copied().flatten().unwrap_or(v) };
+    let mut table = Vec::with_capacity(new_table_len as usize);
     for (i, s) in shdrs.iter().enumerate() {
         if remove[i] {
             continue;
@@ -621,101 +649,104 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
         t.sh_offset = new_offsets[i];
         if i == 0 {
             if raw_shnum == 0 {
-                t.sh_size = kept_count;
+                t.sh_size = kept_count as u64;
             }
             if raw_shstrndx == SHN_XINDEX {
                 t.sh_link = remap(s.sh_link);
             }
         } else {
             t.sh_link = remap(s.sh_link);
-            if s.sh_flags & SHF_INFO_LINK != 0 || matches!(s.sh_type, SHT_REL | SHT_RELA) {
+            if info_is_index(s) {
                 t.sh_info = remap(s.sh_info);
             }
         }
         t.encode(ctx, &mut table);
     }
     let mut ehdr = elf.ehdr.clone();
+    ehdr.e_phoff = new_phoff;
     ehdr.e_shoff = new_shoff;
     if raw_shnum != 0 {
         ehdr.e_shnum = kept_count as u16;
     }
     ehdr.e_shstrndx = index_map.get(shstrndx).copied().flatten().unwrap_or(0) as u16;
 
-    // Patches inside the fixed part: the file header, moved section indices of dynamic symbols,
-    // and the section header table when it is not in the tail.
+    // Patches over copied input bytes: the file header, the program headers, the section
+    // header table when it lies in a block, moved section indices of dynamic symbols.
     let mut patches: Vec<(u64, Vec<u8>)> = vec![(0, ehdr.encode(ctx, data))];
+    if new_phdrs != *phdrs {
+        let mut t = Vec::with_capacity((phtab.1 - phtab.0) as usize);
+        for p in &new_phdrs {
+            p.encode(ctx, &mut t);
+        }
+        patches.push((phtab.0, t));
+    }
+    if !table_outside {
+        let mut t = table.clone();
+        t.resize(shtab_len as usize, 0);
+        patches.push((shoff, t));
+    }
     if let Some(syms) = elf.dynsym {
         for (at, b) in shndx_patches(elf, syms, &index_map)? {
             patches.push((at, b.to_vec()));
         }
     }
-    if !shtab_in_tail {
-        let mut t = table.clone();
-        t.resize(shtab_old_len as usize, 0);
-        patches.push((shoff, t));
-    }
-    let mut phdrs = elf.phdrs.clone();
-    let mut moved_segments = Vec::new();
-    for &(k, i) in &followers {
-        let p = &mut phdrs[k];
-        let moved = new_offsets[i] + (p.p_offset - shdrs[i].sh_offset);
-        if moved != p.p_offset {
-            p.p_offset = moved;
-            moved_segments.push((k, moved));
-        }
-    }
-    if !moved_segments.is_empty() {
-        let mut table = Vec::with_capacity(phdrs.len() * ctx.phdr_size() as usize);
-        for p in &phdrs {
-            p.encode(ctx, &mut table);
-        }
-        patches.push((elf.ehdr.e_phoff, table));
-    }
     patches.sort_by_key(|p| p.0);
-    let mut pieces = Vec::new();
-    let mut pos = 0u64;
-    for (off, bytes) in patches {
-        if off < pos || off + bytes.len() as u64 > fixed_end {
+    if let Some(d) = &elf.dynamic {
+        let (a, b) = (d.offset, d.offset + d.capacity * ctx.dyn_size());
+        if patches.iter().any(|(o, p)| *o < b && a < o + p.len() as u64) {
             return Err(Error::Unsupported(
-                "strip: the file header, dynamic symbols and section header table overlap".into(),
+                "strip: the dynamic table overlaps the file header or a header table".into(),
             ));
         }
-        if off > pos {
-            pieces.push(Piece::Input {
-                offset: pos,
-                len: off - pos,
-            });
-        }
-        pos = off + bytes.len() as u64;
-        pieces.push(Piece::Bytes(bytes));
     }
-    if fixed_end > pos {
-        pieces.push(Piece::Input {
-            offset: pos,
-            len: fixed_end - pos,
-        });
-    }
-    let mut out_at = fixed_end;
-    for (new_start, block) in placed {
-        if new_start > out_at {
-            pieces.push(Piece::Zeros(new_start - out_at));
+    for w in patches.windows(2) {
+        if w[0].0 + w[0].1.len() as u64 > w[1].0 {
+            return Err(Error::Unsupported(
+                "strip: the file header, header tables and dynamic symbols overlap".into(),
+            ));
         }
-        if block.len() == 1 && is_table(&block[0]) {
-            out_at = new_start + table.len() as u64;
+    }
+
+    let mut pieces = Vec::new();
+    let mut out_at = 0u64;
+    for u in &units {
+        if u.new_start > out_at {
+            pieces.push(Piece::Zeros(u.new_start - out_at));
+        }
+        if u.table {
             pieces.push(Piece::Bytes(std::mem::take(&mut table)));
+            out_at = u.new_start + new_table_len;
             continue;
         }
-        let start = block[0].start;
-        let end = block.iter().map(|m| m.end).max().unwrap_or(start);
-        pieces.push(Piece::Input {
-            offset: start,
-            len: end - start,
-        });
-        out_at = new_start + (end - start);
+        let mut pos = u.start;
+        for (off, bytes) in patches.iter().filter(|(o, _)| *o >= u.start && *o < u.end) {
+            let end = off + bytes.len() as u64;
+            if end > u.end {
+                return Err(Error::Unsupported(
+                    "strip: a header table crosses the end of a segment".into(),
+                ));
+            }
+            if *off > pos {
+                pieces.push(Piece::Input {
+                    offset: pos,
+                    len: off - pos,
+                });
+            }
+            pieces.push(Piece::Bytes(bytes.clone()));
+            pos = end;
+        }
+        if u.end > pos {
+            pieces.push(Piece::Input {
+                offset: pos,
+                len: u.end - pos,
+            });
+        }
+        out_at = u.new_start + (u.end - u.start);
     }
-    let new_len = out_at;
-    if new_len >= len {
-        return Ok(None);
+    if out_at != new_len {
+        return Err(Error::Internal(format!(
+            "strip: pieces end at {out_at}, planned {new_len}"
+        )));
     }
     let removed = shdrs
         .iter()
@@ -733,7 +764,9 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
         pieces,
         index_map,
         new_offsets,
-        moved_segments,
+        new_phdrs,
+        new_phoff,
+        patches,
     }))
 }
 
@@ -748,5 +781,7 @@ mod tests {
         assert_eq!(align_up_to(100, 16, 3), Some(115));
         assert_eq!(align_up_to(100, 16, 4), Some(100));
         assert_eq!(align_up_to(101, 1, 7), Some(101));
+        assert_eq!(align_up_to(5, 1 << 63, 4096), Some(4096));
+        assert_eq!(align_up_to(u64::MAX - 1, 1 << 63, 0), None);
     }
 }

@@ -95,6 +95,10 @@ pub struct Args {
     /// files by path).
     #[arg(long = "compact-keep", value_name = "DIST", requires = "compact")]
     pub compact_keep: Vec<String>,
+    /// Remove debug information and static symbol tables from every bundled ELF file (what no
+    /// loader reads; `.dynsym`, notes and every segment stay as they are).
+    #[arg(long)]
+    pub strip: bool,
     /// Write shenzi-manifest.json and the SBOM without the build machine's absolute paths.
     #[arg(long)]
     pub no_provenance: bool,
@@ -317,7 +321,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let written = write::write(&plan, &tmp.path, mtime, &bar)?;
+    let written = write::write(&plan, &tmp.path, mtime, args.strip, &bar)?;
+    if args.strip {
+        let (files, saved) = written.stripped();
+        notes.push(format!(
+            "strip: {files} ELF files, {} smaller",
+            report::human(saved)
+        ));
+    }
     bar.finish_and_clear();
     let redactor = args.no_provenance.then(|| {
         let prefix = PathBuf::from(&manifest.python.prefix);

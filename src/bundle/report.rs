@@ -85,7 +85,7 @@ pub fn json(plan: &Plan, written: &Written, facts: &Facts) -> anyhow::Result<Str
             continue;
         }
         let (bytes, patched) = match outcome {
-            Some(Outcome::Written { bytes, patched }) => (Some(*bytes), patched.clone()),
+            Some(Outcome::Written { bytes, patched, .. }) => (Some(*bytes), patched.clone()),
             _ => (None, None),
         };
         let red = facts.redactor;
@@ -145,7 +145,7 @@ fn redacted(texts: &[String], redactor: Option<&Redactor>) -> Vec<String> {
     }
 }
 
-fn human(n: u64) -> String {
+pub fn human(n: u64) -> String {
     const UNITS: [&str; 3] = ["KiB", "MiB", "GiB"];
     if n < 1024 {
         return format!("{n} B");

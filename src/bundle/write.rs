@@ -1,5 +1,5 @@
-//! Writes a [`Plan`] into a fresh directory: copies (patching ELF objects in memory on the way,
-//! in parallel), generated files and links; stores identical files once (hard links); gives
+//! Writes a [`Plan`] into a fresh directory: copies (stripping and patching binaries in memory
+//! on the way, in parallel), generated files and links; stores identical files once (hard links); gives
 //! every entry a fixed mtime so that the same input gives the same bytes.
 //!
 //! Byte-compiled files stay valid under the fixed mtime ([`super::pyc`]).
@@ -23,6 +23,8 @@ pub enum Outcome {
     Written {
         bytes: u64,
         patched: Option<String>,
+        /// Bytes `--strip` took off an ELF file.
+        stripped: u64,
     },
     Link,
     /// A stale `.pyc` left out.
@@ -34,6 +36,20 @@ pub struct Written {
     pub outcomes: BTreeMap<String, Outcome>,
     /// Path → the path it is a hard link of.
     pub same_as: BTreeMap<String, String>,
+}
+
+impl Written {
+    /// How many stored ELF files `--strip` made smaller, and by how many bytes in all.
+    pub fn stripped(&self) -> (usize, u64) {
+        self.outcomes
+            .iter()
+            .filter(|(dest, _)| !self.same_as.contains_key(*dest))
+            .filter_map(|(_, o)| match o {
+                Outcome::Written { stripped, .. } if *stripped > 0 => Some(*stripped),
+                _ => None,
+            })
+            .fold((0, 0), |(n, b), s| (n + 1, b + s))
+    }
 }
 
 /// Sets the mtime (and atime) of `path` without following a final symlink.
@@ -71,7 +87,7 @@ fn mode_of(src: &Path) -> u32 {
     }
 }
 
-fn write_item(item: &Item, root: &Path, mtime: i64) -> Result<Outcome> {
+fn write_item(item: &Item, root: &Path, mtime: i64, strip: bool) -> Result<Outcome> {
     let dst = root.join(&item.dest);
     match &item.source {
         Source::Symlink(target) => {
@@ -86,6 +102,7 @@ fn write_item(item: &Item, root: &Path, mtime: i64) -> Result<Outcome> {
             Ok(Outcome::Written {
                 bytes: data.len() as u64,
                 patched: None,
+                stripped: 0,
             })
         }
         Source::Zip(members) => {
@@ -95,16 +112,35 @@ fn write_item(item: &Item, root: &Path, mtime: i64) -> Result<Outcome> {
             Ok(Outcome::Written {
                 bytes: data.len() as u64,
                 patched: None,
+                stripped: 0,
             })
         }
         Source::File(src) => {
             let mode = mode_of(src);
             let mut patched = None;
-            let bytes = if let Some(edit) = &item.edit {
+            let mut stripped = 0;
+            let strip = strip && !matches!(item.edit, Some(Edit::MachO { .. })) && is_elf(src)?;
+            let bytes = if item.edit.is_some() || strip {
                 let data =
                     std::fs::read(src).with_context(|| format!("cannot read {}", src.display()))?;
-                let (out, steps) = apply_edit(&data, edit, src)?;
-                patched = Some(steps);
+                let mut steps = Vec::new();
+                let data = match strip.then(|| strip_elf(&data, src)).transpose()?.flatten() {
+                    Some((saved, bytes)) => {
+                        stripped = saved;
+                        steps.push(format!("strip {saved} bytes"));
+                        bytes
+                    }
+                    None => data,
+                };
+                let out = match &item.edit {
+                    Some(edit) => {
+                        let (out, s) = apply_edit(&data, edit, src)?;
+                        steps.push(s);
+                        out
+                    }
+                    None => data,
+                };
+                patched = (!steps.is_empty()).then(|| steps.join("; "));
                 std::fs::write(&dst, &out)?;
                 out.len() as u64
             } else if item.dest.ends_with(".pyc") {
@@ -122,9 +158,32 @@ fn write_item(item: &Item, root: &Path, mtime: i64) -> Result<Outcome> {
                     .with_context(|| format!("cannot copy {} to {}", src.display(), item.dest))?
             };
             std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(mode))?;
-            Ok(Outcome::Written { bytes, patched })
+            Ok(Outcome::Written {
+                bytes,
+                patched,
+                stripped,
+            })
         }
     }
+}
+
+/// Whether `path` starts with the ELF magic.
+fn is_elf(path: &Path) -> Result<bool> {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    let mut f =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(f.read_exact(&mut magic).is_ok() && shenzi_elf::is_elf(&magic))
+}
+
+/// `--strip` of one ELF file, checked like `shenzi patch --strip-debug`: the bytes saved and
+/// the stripped bytes, or `None` when there is nothing to strip.
+fn strip_elf(data: &[u8], src: &Path) -> Result<Option<(u64, Vec<u8>)>> {
+    let elf =
+        shenzi_elf::Elf::parse(data).with_context(|| format!("cannot parse {}", src.display()))?;
+    Ok(crate::patch::strip_checked(&elf)
+        .with_context(|| format!("cannot strip {}", src.display()))?
+        .map(|(s, bytes)| (s.bytes_saved(), bytes)))
 }
 
 /// The bytes of a `--compact` archive: members read in parallel, byte-code made independent of
@@ -241,7 +300,15 @@ fn find_duplicates(plan: &Plan) -> Result<BTreeMap<String, String>> {
     Ok(same_as)
 }
 
-pub fn write(plan: &Plan, root: &Path, mtime: i64, bar: &ProgressBar) -> Result<Written> {
+/// Writes the plan under `root`; with `strip`, every ELF file loses what no loader reads
+/// (`shenzi_elf::strip`) before its edits.
+pub fn write(
+    plan: &Plan,
+    root: &Path,
+    mtime: i64,
+    strip: bool,
+    bar: &ProgressBar,
+) -> Result<Written> {
     let mut dirs: Vec<PathBuf> = plan
         .items
         .keys()
@@ -261,7 +328,8 @@ pub fn write(plan: &Plan, root: &Path, mtime: i64, bar: &ProgressBar) -> Result<
     let results: Vec<(String, Outcome)> = items
         .par_iter()
         .map(|it| {
-            let r = write_item(it, root, mtime).with_context(|| format!("writing {}", it.dest));
+            let r =
+                write_item(it, root, mtime, strip).with_context(|| format!("writing {}", it.dest));
             bar.inc(1);
             r.map(|o| (it.dest.clone(), o))
         })
