@@ -585,18 +585,20 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
     if new_len >= len {
         return Ok(None);
     }
-    // Where an input offset goes: moved with the unit that holds it, else to the start of the
-    // next unit (or the end).
+    // Where an input offset goes: moved with the unit that holds it (or starts there, or ends
+    // there), else to the start of the next unit (or the end).
     let map = |off: u64| -> u64 {
-        for u in &units {
-            if off < u.start {
-                return u.new_start;
-            }
-            if off <= u.end && !u.table {
-                return u.new_start + (off - u.start);
-            }
+        let moved = |u: &Unit| u.new_start + (off - u.start);
+        if let Some(u) = units.iter().find(|u| u.start <= off && off < u.end && !u.table) {
+            return moved(u);
         }
-        new_len
+        if let Some(u) = units.iter().find(|u| u.end == off && !u.table) {
+            return moved(u);
+        }
+        units
+            .iter()
+            .find(|u| u.start >= off)
+            .map_or(new_len, |u| u.new_start)
     };
     // A segment moves with its block; one without bytes in the file, by as much as the block
     // before it (keeping its remainder modulo the alignment).
@@ -693,7 +695,10 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
     patches.sort_by_key(|p| p.0);
     if let Some(d) = &elf.dynamic {
         let (a, b) = (d.offset, d.offset + d.capacity * ctx.dyn_size());
-        if patches.iter().any(|(o, p)| *o < b && a < o + p.len() as u64) {
+        if patches
+            .iter()
+            .any(|(o, p)| *o < b && a < o + p.len() as u64)
+        {
             return Err(Error::Unsupported(
                 "strip: the dynamic table overlaps the file header or a header table".into(),
             ));
