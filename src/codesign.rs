@@ -95,7 +95,7 @@ fn sign(file: &Path) -> Result<bool> {
     if !shenzi_macho::is_macho(input.bytes()) {
         bail!("{}: not a Mach-O file", file.display());
     }
-    let opts = crate::macho_patch::options(file, false, false);
+    let opts = crate::patch::macho::options(file, false, false);
     let edits = EditSet::default();
     let r = shenzi_macho::resign(input.bytes(), &opts)
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
@@ -107,6 +107,6 @@ fn sign(file: &Path) -> Result<bool> {
     if r.is_noop() {
         return Ok(true);
     }
-    crate::macho_patch::commit(input, &r, &edits, &opts, None)?;
+    crate::patch::macho::commit(input, r, &edits, &opts, None)?;
     Ok(true)
 }

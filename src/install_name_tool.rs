@@ -310,7 +310,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         return fail(message(&Error::NotMachO, &p.input, &p.opts));
     }
     let edits = edits(&p.opts);
-    let opts = crate::macho_patch::options(&p.input, p.no_grow, p.no_sign);
+    let opts = crate::patch::macho::options(&p.input, p.no_grow, p.no_sign);
     let rewrite = match shenzi_macho::rewrite(input.bytes(), &edits, &opts) {
         Ok(r) => r,
         Err(e) => return fail(message(&e, &p.input, &p.opts)),
@@ -323,7 +323,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     if rewrite.is_noop() {
         return ExitCode::SUCCESS;
     }
-    match crate::macho_patch::commit(input, &rewrite, &edits, &opts, None) {
+    match crate::patch::macho::commit(input, rewrite, &edits, &opts, None) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(format!("{e:#}")),
     }

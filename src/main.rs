@@ -11,7 +11,6 @@ mod examples;
 mod fileio;
 mod floor;
 mod install_name_tool;
-mod macho_patch;
 mod observe;
 mod patch;
 mod patchelf;

@@ -411,7 +411,7 @@ fn patch_file(file: &Path, o: &Opts) -> Result<()> {
     let rewrite =
         shenzi_elf::plan(&elf, &edits, &opts, Some(&probe)).map_err(|e| engine_error(file, e))?;
     if o.debug {
-        crate::patch::print_plan(file, &rewrite.plan);
+        crate::patch::elf::print_plan(file, &rewrite.plan);
     }
     for w in &rewrite.plan.warnings {
         eprintln!("warning: {w}");
@@ -419,7 +419,7 @@ fn patch_file(file: &Path, o: &Opts) -> Result<()> {
     let check =
         shenzi_elf::OutputCheck::new(&elf, &edits, &opts).map_err(|e| engine_error(file, e))?;
     drop(elf);
-    crate::patch::commit_elf(input, &rewrite, &check, o.output.as_deref())
+    crate::patch::elf::commit(input, &rewrite, &check, o.output.as_deref())
 }
 
 /// The C library's text for an I/O error (what patchelf prints), without Rust's "(os error N)".

@@ -367,6 +367,22 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
         elf.ehdr.e_phoff + phdrs.len() as u64 * ctx.phdr_size(),
     );
 
+    // The file header and the two header tables are rewritten: they must not share bytes.
+    let headers = [
+        (0, ctx.ehdr_size()),
+        if phdrs.is_empty() { (0, 0) } else { phtab },
+        (shoff, shoff + shtab_len),
+    ];
+    for (i, a) in headers.iter().enumerate() {
+        for b in &headers[i + 1..] {
+            if a.0 < b.1 && b.0 < a.1 {
+                return Err(Error::Unsupported(
+                    "strip: the file header and the header tables overlap".into(),
+                ));
+            }
+        }
+    }
+
     // Segments that only describe a non-allocated section (RISC-V and ARM attributes) move with
     // that section; every other segment's bytes are anchored in blocks.
     let follows = |p: &Phdr| -> Option<usize> {
@@ -380,7 +396,8 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
                 && p.file_end() <= s.sh_offset + s.sh_size
         })
     };
-    let follower: Vec<bool> = phdrs.iter().map(|p| follows(p).is_some()).collect();
+    let followed: Vec<Option<usize>> = phdrs.iter().map(follows).collect();
+    let follower: Vec<bool> = followed.iter().map(Option::is_some).collect();
     let mut anchored = vec![(0, ctx.ehdr_size())];
     if !phdrs.is_empty() {
         anchored.push(phtab);
@@ -414,7 +431,8 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
     let outside = |s: &Shdr| !s.has_file_data() || !in_block(s.sh_offset, s.sh_offset + s.sh_size);
 
     // What to remove: non-allocated debug data, the static symbol table and what belongs to
-    // it, outside segments. A section something kept refers to is pinned and stays.
+    // it, outside segments. A section something kept refers to (or a segment describes) is
+    // pinned and stays.
     let removable =
         |i: usize, s: &Shdr| i != 0 && i != shstrndx && s.sh_flags & SHF_ALLOC == 0 && outside(s);
     let mut remove = vec![false; n];
@@ -429,6 +447,13 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
     }
     let info_is_index =
         |s: &Shdr| matches!(s.sh_type, SHT_REL | SHT_RELA) || s.sh_flags & SHF_INFO_LINK != 0;
+    // The sections that name each section in their link field.
+    let mut users: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (j, t) in shdrs.iter().enumerate() {
+        if let Some(u) = users.get_mut(t.sh_link as usize) {
+            u.push(j);
+        }
+    }
     loop {
         let mut changed = false;
         for (i, s) in shdrs.iter().enumerate() {
@@ -440,13 +465,9 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
             // and a string table only removed sections use.
             let dependent = matches!(s.sh_type, SHT_REL | SHT_RELA | SHT_SYMTAB_SHNDX)
                 && (gone(s.sh_link) || (info_is_index(s) && gone(s.sh_info)));
-            let orphan_strings = s.sh_type == SHT_STRTAB && {
-                let mut users = shdrs
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, t)| t.sh_link as usize == i);
-                users.clone().next().is_some() && users.all(|(j, _)| remove[j])
-            };
+            let orphan_strings = s.sh_type == SHT_STRTAB
+                && !users[i].is_empty()
+                && users[i].iter().all(|&j| remove[j]);
             if dependent || orphan_strings {
                 remove[i] = true;
                 changed = true;
@@ -467,6 +488,14 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
             pin(s.sh_link);
             if info_is_index(s) {
                 pin(s.sh_info);
+            }
+        }
+        // A section a segment describes stays.
+        for &i in followed.iter().flatten() {
+            if remove[i] {
+                remove[i] = false;
+                pinned[i] = true;
+                changed = true;
             }
         }
         if !changed {
@@ -543,7 +572,7 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
     }
     loose.sort_unstable();
     for (start, end, align, table) in loose {
-        match units.iter_mut().filter(|u| !u.segments).last() {
+        match units.iter_mut().rev().find(|u| !u.segments) {
             Some(u) if start < u.end && u.start <= start => {
                 if table || u.table {
                     return Err(Error::Unsupported(
@@ -589,7 +618,10 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
     // there), else to the start of the next unit (or the end).
     let map = |off: u64| -> u64 {
         let moved = |u: &Unit| u.new_start + (off - u.start);
-        if let Some(u) = units.iter().find(|u| u.start <= off && off < u.end && !u.table) {
+        if let Some(u) = units
+            .iter()
+            .find(|u| u.start <= off && off < u.end && !u.table)
+        {
             return moved(u);
         }
         if let Some(u) = units.iter().find(|u| u.end == off && !u.table) {
@@ -605,8 +637,8 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
     let block_delta = |off: u64| -> u64 {
         units
             .iter()
-            .filter(|u| u.segments && u.start <= off)
-            .last()
+            .rev()
+            .find(|u| u.segments && u.start <= off)
             .map_or(0, |u| u.start - u.new_start)
     };
     let mut new_phdrs = phdrs.clone();

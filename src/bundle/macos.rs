@@ -46,7 +46,7 @@ pub struct MacOptions<'a> {
 
 /// Options for rewriting one bundled file: the identifier of a fresh signature is its name.
 pub fn macho_options(src: &Path) -> shenzi_macho::Options {
-    crate::macho_patch::options(src, false, false)
+    crate::patch::macho::options(src, false, false)
 }
 
 /// The slice of `arch` of a fat file, as a thin file.

@@ -181,7 +181,7 @@ fn is_elf(path: &Path) -> Result<bool> {
 fn strip_elf(data: &[u8], src: &Path) -> Result<Option<(u64, Vec<u8>)>> {
     let elf =
         shenzi_elf::Elf::parse(data).with_context(|| format!("cannot parse {}", src.display()))?;
-    Ok(crate::patch::strip_checked(&elf)
+    Ok(crate::patch::elf::strip_checked(&elf)
         .with_context(|| format!("cannot strip {}", src.display()))?
         .map(|(s, bytes)| (s.bytes_saved(), bytes)))
 }

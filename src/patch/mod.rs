@@ -1,12 +1,20 @@
-//! `shenzi patch`: one command line, many files, ELF or Mach-O detected from the bytes.
+//! `shenzi patch`: one command line, many files. Each file is opened once, its format (ELF or
+//! Mach-O, thin or fat) told by the format crates from its bytes, and the edits planned by that
+//! format's back end ([`elf`], [`macho`]); one driver then prints the plan (`--dry-run`), skips
+//! what would not change, commits the rest through [`crate::fileio`] after the back end's
+//! verify step, and prints summaries.
 
+pub mod elf;
+pub mod macho;
+
+use std::borrow::Cow;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
-use shenzi_elf::{EditSet, Elf, Options, RpathOp, Summary};
+use shenzi_elf::RpathOp;
 
 use crate::fileio::{self, Change};
 
@@ -88,7 +96,27 @@ pub struct Args {
     pub files: Vec<PathBuf>,
 }
 
-pub type Request = Args;
+/// One file's planned change, whatever its format.
+pub trait Planned {
+    /// Things the user should know, printed before anything is written.
+    fn warnings(&self) -> Vec<String>;
+    /// Prints the plan (`--dry-run`).
+    fn print_plan(&self, file: &Path, json: bool);
+    /// Whether the file would stay as it is.
+    fn is_noop(&self) -> bool;
+    /// The complete output.
+    fn output<'a>(&'a self, input: &'a [u8]) -> Cow<'a, [u8]>;
+    /// The change to write; `None` when the output is the input itself.
+    fn change(&self) -> Option<Change<'_>>;
+    /// The check the output must pass before it replaces anything.
+    fn verify(&self, output: &[u8]) -> Result<()>;
+    /// Prints what `bytes` (a file of this format) holds.
+    fn print_summary(&self, file: &Path, bytes: &[u8], json: bool) -> Result<()>;
+    /// A line for the terminal after a successful write, if any.
+    fn done(&self) -> Option<String> {
+        None
+    }
+}
 
 fn bytes(s: &OsString) -> Vec<u8> {
     s.as_bytes().to_vec()
@@ -113,7 +141,7 @@ impl Args {
 
     /// The ELF edit set. Rpath operations run in this order: set, remove, delete, change, add,
     /// prepend, shrink.
-    pub fn elf_edits(&self) -> EditSet {
+    pub fn elf_edits(&self) -> shenzi_elf::EditSet {
         let mut rpath = Vec::new();
         if !self.rpath.is_empty() {
             let parts: Vec<Vec<u8>> = self.rpath.iter().map(bytes).collect();
@@ -150,7 +178,7 @@ impl Args {
                 allowed_prefixes: allowed,
             });
         }
-        let mut e = EditSet::default();
+        let mut e = shenzi_elf::EditSet::default();
         e.interpreter = self.set_interpreter.as_ref().map(bytes);
         e.soname = self.set_soname.as_ref().map(bytes);
         e.rpath = rpath;
@@ -163,26 +191,6 @@ impl Args {
             .collect();
         e.add_needed = self.add_needed.iter().map(bytes).collect();
         e
-    }
-}
-
-/// The file formats shenzi edits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Elf,
-    MachO,
-}
-
-pub fn detect(data: &[u8]) -> Option<Format> {
-    if shenzi_elf::is_elf(data) {
-        return Some(Format::Elf);
-    }
-    let magic = data.get(..4)?;
-    let be = u32::from_be_bytes(magic.try_into().ok()?);
-    match be {
-        0xfeedface | 0xfeedfacf | 0xcefaedfe | 0xcffaedfe | 0xcafebabe | 0xbebafeca
-        | 0xcafebabf | 0xbfbafeca => Some(Format::MachO),
-        _ => None,
     }
 }
 
@@ -206,207 +214,56 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
 fn patch_one(file: &Path, args: &Args) -> Result<()> {
     let input = fileio::open(file)?;
-    match detect(input.bytes()) {
-        Some(Format::Elf) => patch_elf(file, input, args),
-        Some(Format::MachO) => {
-            drop(input);
-            crate::macho_patch::run(file, args)
-        }
-        None => bail!("{}: not an ELF or Mach-O file", file.display()),
-    }
-}
-
-fn options(args: &Args) -> Options {
-    let mut o = Options::default();
-    o.no_grow = args.no_grow;
-    o.page_size = args.page_size;
-    o
-}
-
-fn patch_elf(file: &Path, input: fileio::Input, args: &Args) -> Result<()> {
-    let edits = args.elf_edits();
-    let opts = options(args);
-    let probe = crate::probe::FsProbe;
-    let show = |e: shenzi_elf::Error| anyhow::anyhow!("{}: {e}", file.display());
-    let original = input.bytes();
-    let stripped = if args.strip_debug {
-        strip_checked(&Elf::parse(original).map_err(show)?).map_err(show)?
+    let data = input.bytes();
+    let plan: Box<dyn Planned> = if shenzi_elf::is_elf(data) {
+        Box::new(elf::plan(file, data, args)?)
+    } else if shenzi_macho::is_macho(data) {
+        Box::new(macho::plan(file, data, args)?)
     } else {
-        None
+        bail!("{}: not an ELF or Mach-O file", file.display())
     };
-    // The edits apply to the stripped bytes when there are any.
-    let data: &[u8] = stripped.as_ref().map_or(original, |(_, bytes)| bytes);
-    let elf = Elf::parse(data).map_err(show)?;
-    let rewrite = shenzi_elf::plan(&elf, &edits, &opts, Some(&probe)).map_err(show)?;
-    for w in &rewrite.plan.warnings {
+    for w in plan.warnings() {
         eprintln!("shenzi: warning: {}: {w}", file.display());
     }
     if args.dry_run {
-        if let Some((s, _)) = &stripped {
-            print_strip(file, s);
-        }
-        if stripped.is_none() || !rewrite.is_noop() {
-            print_plan(file, &rewrite.plan);
-        }
+        plan.print_plan(file, args.json);
         if args.print || args.json {
-            let out = rewrite.output(data);
-            print_summary(
-                file,
-                &Summary::of(&Elf::parse(&out).map_err(show)?).map_err(show)?,
-                args.json,
-            );
+            plan.print_summary(file, &plan.output(data), args.json)?;
         }
         return Ok(());
     }
     let summary_needed = args.print || args.json || !args.has_edits();
-    if stripped.is_none() && rewrite.is_noop() && args.output.is_none() {
+    let output = args.output.as_deref();
+    if plan.is_noop() && output.is_none() {
         if summary_needed {
-            print_summary(file, &Summary::of(&elf).map_err(show)?, args.json);
+            plan.print_summary(file, data, args.json)?;
         }
         return Ok(());
     }
-    let check = shenzi_elf::OutputCheck::new(&elf, &edits, &opts).map_err(show)?;
-    drop(elf);
-    let output = args.output.as_deref();
     // The output may be a device or FIFO that cannot be read back: summarize the new bytes
     // (the same ones that are verified and written).
-    let after = (summary_needed && output.is_some())
-        .then(|| Summary::of(&Elf::parse(&rewrite.output(data)).map_err(show)?).map_err(show))
-        .transpose()?;
-    match &stripped {
-        Some((s, bytes)) => {
-            let whole = rewrite.output(bytes);
-            let verify = |out: &[u8]| -> Result<()> { Ok(check.run(out, Some(&probe))?) };
-            fileio::commit(input, Change::Whole(&whole), output, &verify)?;
-            if !args.print && !args.json {
-                eprintln!(
-                    "shenzi: {}: stripped {} sections, {} bytes smaller",
-                    file.display(),
-                    s.removed().len(),
-                    s.bytes_saved()
-                );
-            }
+    let after = (summary_needed && output.is_some()).then(|| plan.output(data).into_owned());
+    let copy;
+    let change = match plan.change() {
+        Some(c) => c,
+        None => {
+            copy = data.to_vec();
+            Change::Whole(&copy)
         }
-        None => commit_elf(input, &rewrite, &check, output)?,
+    };
+    fileio::commit(input, change, output, &|out| plan.verify(out))?;
+    if let Some(line) = plan.done() {
+        if !args.print && !args.json {
+            eprintln!("shenzi: {}: {line}", file.display());
+        }
     }
     match (output, after) {
-        (Some(out), Some(s)) => print_summary(out, &s, args.json),
+        (Some(out), Some(bytes)) => plan.print_summary(out, &bytes, args.json)?,
         (None, _) if summary_needed => {
             let after = fileio::open(file)?;
-            let e = Elf::parse(after.bytes()).map_err(show)?;
-            print_summary(file, &Summary::of(&e).map_err(show)?, args.json);
+            plan.print_summary(file, after.bytes(), args.json)?;
         }
         _ => {}
     }
     Ok(())
-}
-
-/// The stripped bytes of `elf`, checked against it; `None` when there is nothing to strip.
-pub fn strip_checked(elf: &Elf) -> shenzi_elf::Result<Option<(shenzi_elf::Stripped, Vec<u8>)>> {
-    let Some(s) = shenzi_elf::strip(elf)? else {
-        return Ok(None);
-    };
-    let bytes = s.to_vec(elf.data())?;
-    s.check(elf, &bytes)?;
-    Ok(Some((s, bytes)))
-}
-
-fn print_strip(file: &Path, s: &shenzi_elf::Stripped) {
-    println!(
-        "{}: strip {} -> {} bytes",
-        file.display(),
-        s.old_len(),
-        s.new_len()
-    );
-    for r in s.removed() {
-        println!("  remove {} ({} bytes)", r.name, r.size);
-    }
-}
-
-/// Writes an ELF rewrite safely; the output must pass `check` (it parses and holds the
-/// requested state) before it replaces anything.
-pub fn commit_elf(
-    input: fileio::Input,
-    rewrite: &shenzi_elf::Rewrite,
-    check: &shenzi_elf::OutputCheck,
-    output: Option<&Path>,
-) -> Result<()> {
-    let probe = crate::probe::FsProbe;
-    let verify = |out: &[u8]| -> Result<()> { Ok(check.run(out, Some(&probe))?) };
-    let writes = rewrite
-        .writes
-        .iter()
-        .map(|w| (w.offset, w.bytes.as_slice()))
-        .collect();
-    fileio::commit(
-        input,
-        Change::Patch {
-            new_len: rewrite.new_len,
-            writes,
-        },
-        output,
-        &verify,
-    )
-}
-
-pub fn print_plan(file: &Path, plan: &shenzi_elf::Plan) {
-    let head = if plan.grows {
-        format!("grow {} -> {} bytes", plan.old_len, plan.new_len)
-    } else if plan.steps.first().is_some_and(|s| s == "nothing to change") {
-        "nothing to change".to_string()
-    } else {
-        "in place".to_string()
-    };
-    println!("{}: {head}", file.display());
-    for s in &plan.steps {
-        if s != "nothing to change" {
-            println!("  {s}");
-        }
-    }
-    for w in &plan.warnings {
-        println!("  warning: {w}");
-    }
-}
-
-fn print_summary(file: &Path, s: &Summary, json: bool) {
-    if json {
-        let mut v = serde_json::to_value(s).unwrap_or_default();
-        if let Some(o) = v.as_object_mut() {
-            o.insert("file".into(), file.display().to_string().into());
-        }
-        println!("{v}");
-        return;
-    }
-    let none = || "(none)".to_string();
-    println!("{}", file.display());
-    println!(
-        "  format:      {} {}-endian {}, {}",
-        s.class, s.endian, s.machine, s.kind
-    );
-    println!(
-        "  interpreter: {}",
-        s.interpreter.clone().unwrap_or_else(none)
-    );
-    println!("  soname:      {}", s.soname.clone().unwrap_or_else(none));
-    println!(
-        "  rpath:       {}",
-        s.rpath.as_ref().map(|v| v.join(":")).unwrap_or_else(none)
-    );
-    println!(
-        "  runpath:     {}",
-        s.runpath.as_ref().map(|v| v.join(":")).unwrap_or_else(none)
-    );
-    if s.needed.is_empty() {
-        println!("  needed:      (none)");
-    }
-    for (i, n) in s.needed.iter().enumerate() {
-        println!(
-            "  {}{n}",
-            if i == 0 {
-                "needed:      "
-            } else {
-                "             "
-            }
-        );
-    }
 }
