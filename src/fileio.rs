@@ -30,13 +30,13 @@ use std::io::{Read, Seek as _, Write as _};
 use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use crate::mapped::{self, Map};
 use anyhow::{anyhow, bail, Context, Result};
-use memmap2::Mmap;
 
 /// A file opened for editing: its real path and a read-only view of its bytes.
 pub struct Input {
     pub real: PathBuf,
-    map: Option<Mmap>,
+    map: Option<Map>,
     /// Holds an exclusive `flock` on the file for as long as the edit lasts, so concurrent
     /// shenzi runs on one file take turns.
     _lock: File,
@@ -104,7 +104,7 @@ pub fn open(path: &Path) -> Result<Input> {
         None
     } else {
         Some(
-            unsafe { Mmap::map(&file) }
+            unsafe { mapped::map(&file) }
                 .with_context(|| format!("{}: cannot map", path.display()))?,
         )
     };
@@ -517,7 +517,7 @@ fn in_place(input: &Input, new_len: u64, writes: &[(u64, &[u8])], verify: Verify
         file.sync_all()?;
         let check = File::open(real)?;
         // SAFETY: read-only map of the file just written; nothing else writes it meanwhile.
-        let map = unsafe { Mmap::map(&check) }?;
+        let map = unsafe { mapped::map(&check) }?;
         verify(&map)
     };
     match apply() {
@@ -670,7 +670,7 @@ fn replace(input: &Input, target: &Path, change: Change, verify: Verify) -> Resu
         }
         let check = File::open(&temp)?;
         // SAFETY: read-only map of our own temporary file.
-        let map = unsafe { Mmap::map(&check) }?;
+        let map = unsafe { mapped::map(&check) }?;
         verify(&map)?;
         install(&temp, target)
     })();

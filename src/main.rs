@@ -11,6 +11,7 @@ mod examples;
 mod fileio;
 mod floor;
 mod install_name_tool;
+mod mapped;
 mod observe;
 mod patch;
 mod patchelf;
@@ -26,6 +27,8 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // Page hashing gives back the pages of mapped inputs it is done with.
+    shenzi_macho::set_page_release(mapped::release);
     let args: Vec<OsString> = std::env::args_os().collect();
     let prog = args
         .first()

@@ -15,7 +15,9 @@
 
 use std::io;
 
-use crate::consts::{PT_LOAD, PT_NULL, PT_PHDR, SHF_ALLOC, SHT_PROGBITS, SHT_STRTAB, SHT_SYMTAB};
+use crate::consts::{
+    PT_LOAD, PT_NULL, PT_PHDR, SHF_ALLOC, SHT_NOBITS, SHT_PROGBITS, SHT_STRTAB, SHT_SYMTAB,
+};
 use crate::ctx::slice;
 use crate::error::{Error, Result};
 use crate::headers::{Phdr, Shdr, SHN_XINDEX};
@@ -367,6 +369,14 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
         elf.ehdr.e_phoff + phdrs.len() as u64 * ctx.phdr_size(),
     );
 
+    if shdrs
+        .get(shstrndx)
+        .is_some_and(|s| s.sh_size > 0 && !s.has_file_data() && s.sh_type != SHT_NOBITS)
+    {
+        return Err(Error::Unsupported(
+            "strip: the section name table is a section without data (SHT_NULL)".into(),
+        ));
+    }
     // The file header and the two header tables are rewritten: they must not share bytes.
     let headers = [
         (0, ctx.ehdr_size()),
@@ -719,23 +729,32 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
         t.resize(shtab_len as usize, 0);
         patches.push((shoff, t));
     }
+    // Nothing that is read back may share bytes with the rewritten headers.
+    let overlaps = |a: u64, b: u64| {
+        patches
+            .iter()
+            .any(|(o, p)| *o < b && a < o + p.len() as u64)
+    };
+    if let Some(d) = &elf.dynamic {
+        if overlaps(d.offset, d.offset + d.capacity * ctx.dyn_size()) {
+            return Err(Error::Unsupported(
+                "strip: the dynamic table overlaps the file header or a header table".into(),
+            ));
+        }
+    }
+    for (i, s) in shdrs.iter().enumerate() {
+        if !remove[i] && s.has_file_data() && overlaps(s.sh_offset, s.sh_offset + s.sh_size) {
+            return Err(Error::Unsupported(format!(
+                "strip: section {i} overlaps the file header or a header table"
+            )));
+        }
+    }
     if let Some(syms) = elf.dynsym {
         for (at, b) in shndx_patches(elf, syms, &index_map)? {
             patches.push((at, b.to_vec()));
         }
     }
     patches.sort_by_key(|p| p.0);
-    if let Some(d) = &elf.dynamic {
-        let (a, b) = (d.offset, d.offset + d.capacity * ctx.dyn_size());
-        if patches
-            .iter()
-            .any(|(o, p)| *o < b && a < o + p.len() as u64)
-        {
-            return Err(Error::Unsupported(
-                "strip: the dynamic table overlaps the file header or a header table".into(),
-            ));
-        }
-    }
     for w in patches.windows(2) {
         if w[0].0 + w[0].1.len() as u64 > w[1].0 {
             return Err(Error::Unsupported(

@@ -16,7 +16,7 @@ pub(crate) fn emit(m: &MachO, lay: &SliceLayout) -> Result<Output> {
     let image = match &lay.placement {
         Placement::Unchanged => return Ok(Output::Unchanged),
         Placement::InPlace => None,
-        Placement::Shift(s) => Some(crate::shift::emit(m, s)?),
+        Placement::Shift(s) => Some(crate::shift::emit(m, s, lay.new_len)?),
         Placement::GrowObject(g) => Some(crate::grow_object::emit(m, g)),
     };
     let header = m.encode_commands(&lay.commands)?;

@@ -96,6 +96,7 @@ mod plan;
 mod rewrite;
 mod shift;
 pub mod sign;
+pub use sign::set_page_release;
 mod summary;
 mod symbols;
 #[doc(hidden)]

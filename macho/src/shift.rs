@@ -332,14 +332,25 @@ pub(crate) fn translate(
 
 /// The shifted image: everything after the insertion point moved by Δ, the image offsets and
 /// addresses it holds moved with it, __LINKEDIT as laid out. The header and load-command area
-/// is left zero, for the caller.
-pub(crate) fn emit(m: &MachO, lay: &ShiftLayout) -> Result<Vec<u8>> {
+/// is left zero, for the caller, who will make it `capacity` bytes long (allocated up front so
+/// that no second copy of the image is ever made).
+pub(crate) fn emit(m: &MachO, lay: &ShiftLayout, capacity: u64) -> Result<Vec<u8>> {
     let ctx = m.ctx();
     let data = m.data();
     let s = lay.shift;
     let p = s.off;
-    let mut out = vec![0u8; (data.len() as u64 + s.delta) as usize];
-    out[(p + s.delta) as usize..].copy_from_slice(&data[p as usize..]);
+    let len = (data.len() as u64 + s.delta) as usize;
+    let mut out = Vec::with_capacity(len.max(capacity as usize));
+    out.resize(len, 0);
+    // Copied a run at a time, each run of the input given back once copied: the edits below
+    // read only `out`.
+    const RUN: usize = 4 << 20;
+    let from = &data[p as usize..];
+    let to = &mut out[(p + s.delta) as usize..];
+    for (src, dst) in from.chunks(RUN).zip(to.chunks_mut(RUN)) {
+        dst.copy_from_slice(src);
+        crate::sign::release(src);
+    }
 
     // Where each segment's bytes are now; locations in the header segment are image offsets.
     let segments: Vec<_> = m.segments().collect();

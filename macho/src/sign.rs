@@ -274,6 +274,31 @@ fn empty_requirements() -> Vec<u8> {
     b
 }
 
+/// What to do with bytes of the input once their pages are hashed (see
+/// [`set_page_release`]).
+pub type PageRelease = fn(&[u8]);
+
+static PAGE_RELEASE: std::sync::OnceLock<PageRelease> = std::sync::OnceLock::new();
+
+/// Installs, once per process, a function that page hashing calls with each run of input
+/// bytes (about 1 MiB) it has finished hashing, and a shift with the input it has copied. A caller that hands this crate a memory map of
+/// a file can drop those pages from the map there (`madvise(MADV_DONTNEED)`), so that signing
+/// or verifying a file of any size keeps only a few MiB resident. The function must leave the
+/// bytes readable and unchanged; it must ignore memory it did not map itself.
+pub fn set_page_release(release: PageRelease) {
+    let _ = PAGE_RELEASE.set(release);
+}
+
+/// Hands `bytes` (input this crate has finished reading) to the installed release function.
+pub(crate) fn release(bytes: &[u8]) {
+    if let Some(f) = PAGE_RELEASE.get() {
+        f(bytes);
+    }
+}
+
+/// Pages hashed between two calls of the release function.
+const RELEASE_EVERY: usize = 256;
+
 /// File content seen through pending writes: `base` with `overlay` ranges replaced and zeros
 /// past the end of `base`.
 pub(crate) struct View<'a> {
@@ -320,14 +345,28 @@ impl<'a> View<'a> {
             .unwrap_or(1)
             .min(16);
         let per = n.div_ceil(threads.max(1)).max(64);
+        let release = PAGE_RELEASE.get().copied();
+        let base_len = self.base.len() as u64;
         std::thread::scope(|sc| {
             for (ci, chunk) in out.chunks_mut(per).enumerate() {
                 sc.spawn(move || {
                     let mut scratch = Vec::new();
+                    let first = (ci * per) as u64 * page;
+                    let mut released = first;
+                    let count = chunk.len();
                     for (k, h) in chunk.iter_mut().enumerate() {
                         let start = (ci * per + k) as u64 * page;
                         let end = (start + page).min(limit);
                         *h = self.hash_page(start, end, &mut scratch);
+                        if let Some(f) = release {
+                            if (k + 1) % RELEASE_EVERY == 0 || k + 1 == count {
+                                let to = end.min(base_len);
+                                if released < to {
+                                    f(&self.base[released as usize..to as usize]);
+                                }
+                                released = released.max(to);
+                            }
+                        }
                     }
                 });
             }
