@@ -163,20 +163,19 @@ fn host_library(name: &str) -> bool {
 
 /// Runs the bundled interpreter with the environment hidden, imports `imports`, and checks that
 /// every shared object it mapped is inside the bundle or a host library.
+/// The first entry of `dir` whose name starts with `prefix`.
+fn entry_starting(dir: &Path, prefix: &str) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+}
+
 fn assert_loads_only_from_bundle(hide: &[PathBuf], bundle: &Path, imports: &str, cwd: &Path) {
     let code = format!(
         "{imports}\nfor l in sorted({{x.split()[-1] for x in open('/proc/self/maps') if '.so' in x}}): print(l)"
     );
-    let py = std::fs::read_dir(bundle.join("python/bin"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("python3")
-        })
-        .unwrap();
+    let py = entry_starting(&bundle.join("python/bin"), "python3").unwrap();
     let o = run_hidden(hide, &py, &["-s", "-c", &code], cwd);
     check_ok("bundled interpreter", &o);
     let real = std::fs::canonicalize(bundle).unwrap();
@@ -461,15 +460,7 @@ fn strip_compact_bundle_runs_moved_with_environment_hidden() {
         );
         assert!(names.iter().any(|n| n == ".dynsym"), "{}", p.display());
     }
-    let libpython = std::fs::read_dir(bundle.join("python/lib"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("libpython3")
-        });
+    let libpython = entry_starting(&bundle.join("python/lib"), "libpython3");
     if let Some(lp) = libpython {
         let original = python_dirs(&py).1.join("lib").join(lp.file_name().unwrap());
         let (a, b) = (

@@ -369,9 +369,10 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
         elf.ehdr.e_phoff + phdrs.len() as u64 * ctx.phdr_size(),
     );
 
-    if shdrs
-        .get(shstrndx)
-        .is_some_and(|s| s.sh_size > 0 && !s.has_file_data() && s.sh_type != SHT_NOBITS)
+    if shstrndx != 0
+        && shdrs
+            .get(shstrndx)
+            .is_some_and(|s| s.sh_size > 0 && !s.has_file_data() && s.sh_type != SHT_NOBITS)
     {
         return Err(Error::Unsupported(
             "strip: the section name table is a section without data (SHT_NULL)".into(),

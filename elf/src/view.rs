@@ -710,7 +710,12 @@ impl<'a> Elf<'a> {
 }
 
 fn read_section_names(data: &[u8], ehdr: &Ehdr, shdrs: &[Shdr]) -> Vec<Vec<u8>> {
-    let Some(strtab) = shdrs.get(ehdr.e_shstrndx as usize) else {
+    // SHN_UNDEF (0): the file has no section name table.
+    let strtab = match ehdr.e_shstrndx {
+        0 => None,
+        i => shdrs.get(i as usize),
+    };
+    let Some(strtab) = strtab else {
         return vec![Vec::new(); shdrs.len()];
     };
     let names = slice(data, strtab.sh_offset, strtab.sh_size, "section names").unwrap_or(&[]);

@@ -31,6 +31,10 @@ t_llvm=$(median "cp '$big' '$work/a.dylib'" "'$lint' -add_rpath @loader_path/ben
 t_ours=$(median "cp '$big' '$work/b.dylib'" "'$shenzi' install-name-tool -add_rpath @loader_path/bench '$work/b.dylib'")
 t_grow=$(median "cp '$big' '$work/c.dylib'" "'$shenzi' install-name-tool -add_rpath @loader_path/$(printf 'g%.0s' $(seq 1 200)) '$work/c.dylib'")
 "$shenzi" codesign --verify "$work/b.dylib" "$work/c.dylib" >/dev/null
+# Peak RSS (GNU time, KiB) of one in-place and one shifting edit.
+rss() { cp "$big" "$work/r.dylib"; /usr/bin/time -o "$work/rss" -f '%M' "$shenzi" install-name-tool -add_rpath "$1" "$work/r.dylib"; tail -1 "$work/rss"; }
+rss_ours=$(rss @loader_path/bench)
+rss_grow=$(rss "@loader_path/$(printf 'g%.0s' $(seq 1 200))")
 echo "file: $(basename "$big") ($((size / 1048576)) MiB)"
 echo "sha256sum:                         ${t_sha}s"
 echo "llvm-install-name-tool -add_rpath: ${t_llvm}s"
@@ -39,3 +43,5 @@ echo "shenzi (shift + re-sign):          ${t_grow}s"
 echo "ratio shenzi/llvm-install-name-tool: $(awk "BEGIN { printf \"%.2f\", $t_ours / $t_llvm }")"
 echo "ratio shenzi/sha256sum:              $(awk "BEGIN { printf \"%.2f\", $t_ours / $t_sha }")"
 echo "ratio shenzi shift/sha256sum:        $(awk "BEGIN { printf \"%.2f\", $t_grow / $t_sha }")"
+echo "peak RSS, in place + re-sign:        $((rss_ours / 1024)) MiB (target < 32 MiB; the file is $((size / 1048576)) MiB)"
+echo "peak RSS, shift + re-sign:           $((rss_grow / 1024)) MiB (target < 64 MiB)"

@@ -3,9 +3,13 @@
 //! no-op; in-place edits touch only dynamic data; growth keeps every section's content; outputs
 //! run.
 
+#[path = "../../tests/common/corpus.rs"]
 mod common;
+#[path = "../../tests/common/object_elf.rs"]
+mod object_elf;
 
 use common::*;
+use object_elf::object_elf;
 use proptest::prelude::*;
 use shenzi_elf::{EditSet, Elf, Options, RpathOp, Summary};
 
@@ -231,7 +235,7 @@ fn sampled_outputs_run() {
     if seeds.is_empty() {
         return;
     }
-    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch("outputs");
     let n = std::sync::atomic::AtomicUsize::new(0);
     runner
         .run(
@@ -252,7 +256,7 @@ fn sampled_outputs_run() {
                 let e = edit_set(&ops);
                 let out = apply(data, &e);
                 let k = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let work = scratch.path().join(format!("run{k}"));
+                let work = dir.join(format!("run{k}"));
                 copy_tree(&v.dir, &work);
                 std::fs::write(work.join("prog"), &out).unwrap();
                 let o = run_prog(v, &work.join("prog"));
