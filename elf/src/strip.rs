@@ -16,7 +16,8 @@
 use std::io;
 
 use crate::consts::{
-    PT_LOAD, PT_NULL, PT_PHDR, SHF_ALLOC, SHT_NOBITS, SHT_PROGBITS, SHT_STRTAB, SHT_SYMTAB,
+    PT_GNU_STACK, PT_LOAD, PT_NULL, PT_PHDR, SHF_ALLOC, SHT_NOBITS, SHT_PROGBITS, SHT_STRTAB,
+    SHT_SYMTAB,
 };
 use crate::ctx::slice;
 use crate::error::{Error, Result};
@@ -187,7 +188,7 @@ impl Stripped {
             ));
         }
         for (p, q) in input.program_headers().iter().zip(&self.new_phdrs) {
-            if p.p_filesz > 0 && p.p_type != PT_NULL {
+            if p.p_filesz > 0 && !matches!(p.p_type, PT_NULL | PT_GNU_STACK) {
                 let a = slice(input.data(), p.p_offset, p.p_filesz, "segment")?;
                 let b = slice(output, q.p_offset, q.p_filesz, "segment")
                     .map_err(|e| bad(e.to_string()))?;
@@ -414,8 +415,9 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
         anchored.push(phtab);
     }
     for (k, p) in phdrs.iter().enumerate() {
-        if p.p_type != PT_NULL && p.p_filesz > 0 && !follower[k] {
-            anchored.push((p.p_offset, p.file_end()));
+        // Parsing checked the bounds of every segment with bytes; PT_GNU_STACK has none.
+        if !matches!(p.p_type, PT_NULL | PT_GNU_STACK) && p.p_filesz > 0 && !follower[k] {
+            anchored.push((p.p_offset, p.file_end().min(len)));
         }
     }
     // A section or the section header table that overlaps a block becomes part of it.
@@ -439,6 +441,19 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
         blocks = grown;
     }
     let in_block = |a: u64, b: u64| blocks.iter().any(|&(s, e)| a < e && s < b);
+    // What the dynamic table leads to must lie in segments (a hostile file can point past them).
+    let within = |a: u64, b: u64| blocks.iter().any(|&(s, e)| s <= a && b <= e);
+    let records = elf.verneed.iter().map(|v| (v.field - 4, v.field + 12));
+    if let Some((a, _)) = elf
+        .dynamic_table_ranges()
+        .into_iter()
+        .chain(records)
+        .find(|&(a, b)| !within(a, b))
+    {
+        return Err(Error::Unsupported(format!(
+            "strip: dynamic data at {a:#x} lies outside every segment"
+        )));
+    }
     let outside = |s: &Shdr| !s.has_file_data() || !in_block(s.sh_offset, s.sh_offset + s.sh_size);
 
     // What to remove: non-allocated debug data, the static symbol table and what belongs to
@@ -576,6 +591,7 @@ pub fn strip(elf: &Elf) -> Result<Option<Stripped>> {
         .into_iter()
         .chain(std::iter::once((len, len)))
     {
+        let a = a.min(len);
         if a > cursor && data[cursor as usize..a as usize].iter().any(|&x| x != 0) {
             loose.push((cursor, a, 1, false));
         }
