@@ -480,6 +480,11 @@ fn strip_compact_bundle_runs_moved_with_environment_hidden() {
     }
     let report = std::fs::read_to_string(bundle.join("shenzi-manifest.json")).unwrap();
     assert!(report.contains("strip: "), "no strip note in the report");
+    // Type stubs and C headers are left out; numpy's package data stays.
+    let numpy = bundle.join("python/lib/python3.11/site-packages/numpy");
+    assert!(!numpy.join("__init__.pyi").exists());
+    assert!(!numpy.join("_core/include/numpy/ndarrayobject.h").exists());
+    assert!(numpy.join("__init__.py").is_file());
     assert_loads_only_from_bundle(
         &hide,
         &bundle,

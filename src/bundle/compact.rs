@@ -10,6 +10,10 @@
 //!   import from it). Its `.dist-info` stays a directory, so importlib.metadata, entry points
 //!   and licence files work as before.
 //!
+//! Left out of every distribution not named with `--compact-keep`: files only builds and type
+//! checkers read (type stubs, Cython sources and declarations, C and C++ headers, Windows
+//! launchers).
+//!
 //! Left as files, whole: anything with a file that is not Python source, byte-code or a type
 //! stub (package data a program may open through `__file__`, extension modules), namespace
 //! packages,
@@ -35,6 +39,15 @@ pub struct Summary {
     pub without_byte_code: usize,
     /// Distributions left as files, with why.
     pub kept: Vec<(String, String)>,
+    /// Files left out because only builds and type checkers read them.
+    pub build_only: usize,
+}
+
+/// Whether a distribution's file is read only when building against it or checking types:
+/// type stubs, Cython sources and declarations, C and C++ headers, Windows launchers.
+fn build_only(dest: &str) -> bool {
+    const EXTENSIONS: [&str; 8] = [".pyi", ".pyx", ".pxd", ".pxi", ".h", ".hpp", ".hh", ".exe"];
+    EXTENSIONS.iter().any(|e| dest.ends_with(e))
 }
 
 /// Normalised distribution name (PEP 503).
@@ -191,10 +204,31 @@ pub fn compact(
         }
     }
 
-    // Pure-Python distributions.
+    // Files of distributions that nothing reads at run time.
     let site = &places.site_dest;
-    let tops = by_top(plan, site);
     let keep: BTreeSet<String> = keep.iter().map(|k| normalise(k)).collect();
+    let tops = by_top(plan, site);
+    let mut dropped: Vec<String> = Vec::new();
+    for d in dists.iter().filter(|d| !keep.contains(&normalise(&d.name))) {
+        for t in d.tops.iter().filter(|t| **t != d.dist_info) {
+            let items = tops.get(t.as_str()).map(Vec::as_slice).unwrap_or_default();
+            dropped.extend(
+                items
+                    .iter()
+                    .filter(|i| build_only(&i.dest))
+                    .map(|i| i.dest.clone()),
+            );
+        }
+    }
+    if !dropped.is_empty() {
+        for d in &dropped {
+            plan.items.remove(d);
+        }
+        summary.build_only = dropped.len();
+    }
+
+    // Pure-Python distributions.
+    let tops = by_top(plan, site);
     let mut chosen: Vec<Member> = Vec::new();
     let mut moved: Vec<String> = Vec::new();
     let mut modules = 0;

@@ -276,6 +276,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         for (d, why) in &c.kept {
             notes.push(format!("compact: {d} left as files ({why})"));
         }
+        if c.build_only > 0 {
+            notes.push(format!(
+                "compact: {} files only builds and type checkers read left out (type stubs, \
+                 Cython sources, C headers, Windows launchers)",
+                c.build_only
+            ));
+        }
     }
     // SBOM facts, from the final layout.
     if args.no_provenance {

@@ -95,5 +95,5 @@ if [ -n "$pi_t" ]; then
     echo "  --strip --compact / pyinstaller: $(echo "$small / $pi" | bc -l | xargs printf '%.2f')x the bytes (target <= 1x); plain bundle $(echo "$plain / $pi" | bc -l | xargs printf '%.2f')x"
 fi
 # The small bundle works: the app's output equals the plain bundle's.
-[ "$("$work/small/bin/app" x 'y z' 2>&1)" = "$("$work/dist/bin/app" x 'y z' 2>&1)" ] \
+[ "$("$work/small/run.sh" x 'y z' 2>&1)" = "$("$work/dist/run.sh" x 'y z' 2>&1)" ] \
     || { echo "the --strip --compact bundle's output differs" >&2; exit 1; }
