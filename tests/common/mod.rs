@@ -7,7 +7,10 @@ pub mod corpus;
 pub mod macho;
 pub mod object_elf;
 
+// Not every test binary uses every helper.
+#[allow(unused_imports)]
 pub use corpus::*;
+#[allow(unused_imports)]
 pub use object_elf::*;
 
 use std::process::{Command, Output};
