@@ -3,7 +3,7 @@
 //! otherwise a rebuilt fat file).
 
 use crate::edit::EditSet;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fat::{is_fat, Fat};
 use crate::layout::SlicePlan;
 use crate::output::Output;
@@ -70,10 +70,28 @@ pub(crate) fn rewrite_with(
         });
     }
     let fat = Fat::parse(data)?;
+    // The slices are planned, emitted and signed at the same time.
+    let done: Vec<Result<(SlicePlan, Output)>> = std::thread::scope(|sc| {
+        let running: Vec<_> = fat
+            .arches()
+            .iter()
+            .map(|a| {
+                let slice = fat.slice(data, a);
+                sc.spawn(move || thin(slice, edits, opts, resign))
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::Internal("a slice's rewrite panicked".into())))
+            })
+            .collect()
+    });
     let mut slices = Vec::new();
     let mut outs = Vec::new();
-    for a in fat.arches() {
-        let (plan, out) = thin(fat.slice(data, a), edits, opts, resign)?;
+    for r in done {
+        let (plan, out) = r?;
         slices.push(plan);
         outs.push(out);
     }
