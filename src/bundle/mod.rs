@@ -331,10 +331,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let written = write::write(&plan, &tmp.path, mtime, args.strip, &bar)?;
     if args.strip {
         let (files, saved) = written.stripped();
-        notes.push(format!(
-            "strip: {files} ELF files, {} smaller",
-            report::human(saved)
-        ));
+        notes.push(match files {
+            0 => "strip: no ELF file had anything to strip (Mach-O files are not stripped)".into(),
+            n => format!("strip: {n} ELF files, {} smaller", report::human(saved)),
+        });
     }
     bar.finish_and_clear();
     let redactor = args.no_provenance.then(|| {
