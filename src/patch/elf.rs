@@ -39,14 +39,17 @@ pub fn plan(file: &Path, data: &[u8], args: &Args) -> Result<ElfPlan> {
     } else {
         None
     };
-    // The edits apply to the stripped bytes when there are any.
-    let base: &[u8] = stripped.as_ref().map_or(data, |(_, bytes)| bytes);
-    let elf = Elf::parse(base).map_err(show)?;
-    let rewrite = shenzi_elf::plan(&elf, &edits, &opts, Some(&probe)).map_err(show)?;
-    let check = OutputCheck::new(&elf, &edits, &opts).map_err(show)?;
-    let stripped = stripped.map(|(s, bytes)| {
-        let whole = rewrite.output(&bytes);
-        (s, whole)
+    // The edits apply to the stripped bytes when there are any (in that buffer, no copy).
+    let (rewrite, check) = {
+        let base: &[u8] = stripped.as_ref().map_or(data, |(_, bytes)| bytes);
+        let elf = Elf::parse(base).map_err(show)?;
+        let rewrite = shenzi_elf::plan(&elf, &edits, &opts, Some(&probe)).map_err(show)?;
+        let check = OutputCheck::new(&elf, &edits, &opts).map_err(show)?;
+        (rewrite, check)
+    };
+    let stripped = stripped.map(|(s, mut bytes)| {
+        rewrite.apply_to_vec(&mut bytes);
+        (s, bytes)
     });
     Ok(ElfPlan {
         rewrite,
