@@ -28,7 +28,7 @@ fn pack(data: &[u8]) -> Result<Packed> {
     let size = u32::try_from(data.len())?;
     let mut crc = Crc::new();
     crc.update(data);
-    let mut enc = DeflateEncoder::new(Vec::new(), Compression::best());
+    let mut enc = DeflateEncoder::new(Vec::new(), Compression::default());
     enc.write_all(data)?;
     let deflated = enc.finish()?;
     let (method, stored) = if deflated.len() < data.len() {
