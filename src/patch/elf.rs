@@ -92,11 +92,11 @@ impl Planned for ElfPlan {
         }
     }
 
-    fn change(&self) -> Option<Change<'_>> {
-        Some(match &self.stripped {
+    fn change(&self) -> Change<'_> {
+        match &self.stripped {
             Some((_, whole)) => Change::Whole(whole),
             None => patch_change(&self.rewrite),
-        })
+        }
     }
 
     fn verify(&self, output: &[u8]) -> Result<()> {

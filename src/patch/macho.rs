@@ -76,6 +76,8 @@ pub struct MachoPlan {
     dups_before: Vec<(String, Vec<u8>)>,
     /// The dylib and rpath commands the output must have.
     want: shenzi_macho::Names,
+    /// Length of the input (the output's, when nothing changes).
+    input_len: u64,
 }
 
 impl MachoPlan {
@@ -84,6 +86,7 @@ impl MachoPlan {
         Ok(MachoPlan {
             dups_before: shenzi_macho::duplicate_rpaths(input).unwrap_or_default(),
             want: shenzi_macho::expected_names(input, &edits).context("the input does not plan")?,
+            input_len: input.len() as u64,
             rewrite,
             edits,
             opts,
@@ -141,14 +144,17 @@ impl Planned for MachoPlan {
         }
     }
 
-    fn change(&self) -> Option<Change<'_>> {
+    fn change(&self) -> Change<'_> {
         match self.rewrite.output() {
-            Output::Unchanged => None,
-            Output::Whole(bytes) => Some(Change::Whole(bytes)),
-            Output::Patch { writes, new_len } => Some(Change::Patch {
+            Output::Unchanged => Change::Patch {
+                new_len: self.input_len,
+                writes: Vec::new(),
+            },
+            Output::Whole(bytes) => Change::Whole(bytes),
+            Output::Patch { writes, new_len } => Change::Patch {
                 new_len: *new_len,
                 writes: writes.iter().map(|(o, b)| (*o, b.as_slice())).collect(),
-            }),
+            },
         }
     }
 
@@ -198,15 +204,7 @@ pub fn commit(
     output: Option<&Path>,
 ) -> Result<()> {
     let plan = MachoPlan::new(input.bytes(), rewrite, edits.clone(), opts.clone())?;
-    let copy;
-    let change = match plan.change() {
-        Some(c) => c,
-        None => {
-            copy = input.bytes().to_vec();
-            Change::Whole(&copy)
-        }
-    };
-    fileio::commit(input, change, output, &|out| plan.verify(out))
+    fileio::commit(input, plan.change(), output, &|out| plan.verify(out))
 }
 
 pub fn print_plan(file: &Path, r: &Rewrite) {

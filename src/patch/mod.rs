@@ -106,8 +106,9 @@ pub trait Planned {
     fn is_noop(&self) -> bool;
     /// The complete output.
     fn output<'a>(&'a self, input: &'a [u8]) -> Cow<'a, [u8]>;
-    /// The change to write; `None` when the output is the input itself.
-    fn change(&self) -> Option<Change<'_>>;
+    /// The change to write (no writes when the output is the input itself: a copy to
+    /// `--output` is then made by the file system, not through memory).
+    fn change(&self) -> Change<'_>;
     /// The check the output must pass before it replaces anything.
     fn verify(&self, output: &[u8]) -> Result<()>;
     /// Prints what `bytes` (a file of this format) holds.
@@ -243,15 +244,7 @@ fn patch_one(file: &Path, args: &Args) -> Result<()> {
     // The output may be a device or FIFO that cannot be read back: summarize the new bytes
     // (the same ones that are verified and written).
     let after = (summary_needed && output.is_some()).then(|| plan.output(data).into_owned());
-    let copy;
-    let change = match plan.change() {
-        Some(c) => c,
-        None => {
-            copy = data.to_vec();
-            Change::Whole(&copy)
-        }
-    };
-    fileio::commit(input, change, output, &|out| plan.verify(out))?;
+    fileio::commit(input, plan.change(), output, &|out| plan.verify(out))?;
     if let Some(line) = plan.done() {
         if !args.print && !args.json {
             eprintln!("shenzi: {}: {line}", file.display());
