@@ -119,7 +119,13 @@ fn write_item(item: &Item, root: &Path, mtime: i64, strip: bool) -> Result<Outco
             let mode = mode_of(src);
             let mut patched = None;
             let mut stripped = 0;
-            let strip = strip && !matches!(item.edit, Some(Edit::MachO { .. })) && is_elf(src)?;
+            // An ELF edit says what the file is; other copies are told by their magic.
+            let strip = strip
+                && match item.edit {
+                    Some(Edit::Elf(_)) => true,
+                    Some(Edit::MachO { .. }) => false,
+                    None => is_elf(src)?,
+                };
             let bytes = if item.edit.is_some() || strip {
                 let data =
                     std::fs::read(src).with_context(|| format!("cannot read {}", src.display()))?;
