@@ -9,7 +9,9 @@
 //!   journal. This keeps a one-rpath edit of a 256 MiB library at a few kilobytes of I/O.
 //! - **Replace** (`--output`, whole-file rewrites, or a running executable that cannot be opened
 //!   for writing): a temporary file in the target's directory, fsync, verify, rename over the
-//!   target. Temporary files left by killed runs are removed by later runs.
+//!   target. Temporary files left by killed runs are removed by later runs. A rewrite given as
+//!   runs of the input and new bytes ([`Run`]) is written without reading the input into
+//!   memory (`copy_file_range`), and the disk flush overlaps the verification.
 //!
 //! Symlinks are followed: the target of the link is edited and the link stays a link.
 //!
@@ -24,7 +26,6 @@
 //!   directory does not exist.
 //!
 //! Inputs must be regular files ([`open`] refuses anything else).
-use std::borrow::Cow;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek as _, Write as _};
 use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -38,8 +39,8 @@ pub struct Input {
     pub real: PathBuf,
     map: Option<Map>,
     /// Holds an exclusive `flock` on the file for as long as the edit lasts, so concurrent
-    /// shenzi runs on one file take turns.
-    _lock: File,
+    /// shenzi runs on one file take turns; unchanged runs of a rewrite are copied from it.
+    file: File,
 }
 
 impl Input {
@@ -108,11 +109,7 @@ pub fn open(path: &Path) -> Result<Input> {
                 .with_context(|| format!("{}: cannot map", path.display()))?,
         )
     };
-    Ok(Input {
-        real,
-        map,
-        _lock: file,
-    })
+    Ok(Input { real, map, file })
 }
 
 /// What to do to a file.
@@ -122,8 +119,26 @@ pub enum Change<'a> {
         new_len: u64,
         writes: Vec<(u64, &'a [u8])>,
     },
-    /// Replace the whole content.
-    Whole(&'a [u8]),
+    /// Replace the whole content with these runs, in order.
+    Runs(Vec<Run<'a>>),
+}
+
+impl<'a> Change<'a> {
+    /// Replace the whole content with `bytes`.
+    pub fn whole(bytes: &'a [u8]) -> Change<'a> {
+        Change::Runs(vec![Run::Bytes(bytes)])
+    }
+}
+
+/// One run of a file's new content.
+pub enum Run<'a> {
+    /// The input's bytes `[offset, offset + len)`, copied file to file by the kernel (never
+    /// read into this process when the file system can do that).
+    Input { offset: u64, len: u64 },
+    /// New bytes.
+    Bytes(&'a [u8]),
+    /// Zero bytes.
+    Zeros(u64),
 }
 
 /// Checks the bytes that would replace the file; an error aborts the write.
@@ -141,7 +156,7 @@ pub fn commit(input: Input, change: Change, output: Option<&Path>, verify: Verif
                 r => r,
             }
         }
-        (None, Change::Whole(_)) => replace(&input, &input.real.clone(), change, verify),
+        (None, Change::Runs(_)) => replace(&input, &input.real.clone(), change, verify),
         (Some(out), _) => match dest(out)? {
             Dest::Replace(target) => replace(&input, &target, change, verify),
             Dest::Through(target) => through(&input, &change, &target, verify),
@@ -345,38 +360,128 @@ pub fn write_new(
     }
 }
 
-/// Verifies the complete result in memory, then writes it through the device or FIFO `target`.
+/// Builds the complete result in an anonymous temporary file and verifies it there, then
+/// writes it through the device or FIFO `target`.
 fn through(input: &Input, change: &Change, target: &Path, verify: Verify) -> Result<()> {
-    let bytes = materialize(input.bytes(), change)?;
-    verify(&bytes)?;
+    let mut temp = tempfile::tempfile().context("cannot create a temporary file")?;
+    write_change(input, change, &temp).context("cannot write a temporary file")?;
+    {
+        // SAFETY: read-only map of our own anonymous temporary file.
+        let map = unsafe { mapped::map(&temp) }?;
+        verify(&map)?;
+    }
+    temp.rewind()?;
     let mut f = open_through(target)?;
-    f.write_all(&bytes)
+    std::io::copy(&mut temp, &mut f)
         .with_context(|| format!("{}: write failed", target.display()))?;
     sync_through(target, &f)
 }
 
-/// The complete new content `change` gives `old`, as applying it to a file would.
-fn materialize<'a>(old: &'a [u8], change: &Change<'a>) -> Result<Cow<'a, [u8]>> {
-    let (new_len, writes) = match change {
-        Change::Whole(b) => return Ok(Cow::Borrowed(b)),
-        Change::Patch { new_len, writes } => (*new_len, writes),
-    };
-    let new_len = usize::try_from(new_len).context("output too large for memory")?;
-    let mut out = vec![0u8; new_len];
-    let kept = old.len().min(new_len);
-    out[..kept].copy_from_slice(&old[..kept]);
-    for (off, bytes) in writes {
-        // Bytes past the new length are cut off, as `set_len` after the writes does.
-        let Ok(off) = usize::try_from(*off) else {
-            continue;
+/// Writes the content `change` gives the input into the empty file `out`.
+fn write_change(input: &Input, change: &Change, out: &File) -> Result<()> {
+    match change {
+        Change::Runs(runs) => write_runs(input, runs, out),
+        Change::Patch { new_len, writes } => {
+            let all = [Run::Input {
+                offset: 0,
+                len: input.bytes().len() as u64,
+            }];
+            write_runs(input, &all, out)?;
+            for (off, bytes) in writes {
+                out.write_all_at(bytes, *off)?;
+            }
+            // Bytes written past the new length are cut off.
+            out.set_len(*new_len)?;
+            Ok(())
+        }
+    }
+}
+
+/// Writes `runs` into the empty file `out`, from its start.
+fn write_runs(input: &Input, runs: &[Run], out: &File) -> Result<()> {
+    static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
+    let mut pos = 0u64;
+    for r in runs {
+        match r {
+            Run::Input { offset, len } => copy_input(input, *offset, *len, out, pos)?,
+            Run::Bytes(b) => out.write_all_at(b, pos)?,
+            Run::Zeros(n) => {
+                let mut done = 0;
+                while done < *n {
+                    let k = (*n - done).min(ZEROS.len() as u64);
+                    out.write_all_at(&ZEROS[..k as usize], pos + done)?;
+                    done += k;
+                }
+            }
+        }
+        pos += match r {
+            Run::Input { len, .. } | Run::Zeros(len) => *len,
+            Run::Bytes(b) => b.len() as u64,
         };
-        if off >= new_len {
+    }
+    out.set_len(pos)?;
+    Ok(())
+}
+
+/// Copies the input's bytes `[offset, offset + len)` to `out` at `at`: by `copy_file_range`
+/// (the kernel copies, or shares the blocks), or from the map, 4 MiB at a time, each run given
+/// back once written, where the file systems cannot.
+fn copy_input(input: &Input, offset: u64, len: u64, out: &File, at: u64) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    let end = offset
+        .checked_add(len)
+        .filter(|&e| e <= input.bytes().len() as u64)
+        .ok_or_else(|| anyhow!("a run of the input lies past its end"))?;
+    let (mut from, mut to) = (offset as i64, at as i64);
+    while (from as u64) < end {
+        let want = usize::try_from(end - from as u64)
+            .unwrap_or(usize::MAX)
+            .min(1 << 30);
+        // SAFETY: both descriptors are open files we own; the offsets are ours to advance.
+        let n = unsafe {
+            libc::copy_file_range(
+                input.file.as_raw_fd(),
+                &mut from,
+                out.as_raw_fd(),
+                &mut to,
+                want,
+                0,
+            )
+        };
+        if n > 0 {
             continue;
         }
-        let n = bytes.len().min(new_len - off);
-        out[off..off + n].copy_from_slice(&bytes[..n]);
+        if n == 0 {
+            bail!(
+                "{}: the file got shorter while it was read",
+                input.real.display()
+            );
+        }
+        let e = std::io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(
+                libc::EXDEV
+                | libc::EINVAL
+                | libc::ENOSYS
+                | libc::EOPNOTSUPP
+                | libc::EPERM
+                | libc::EBADF,
+            ) => break,
+            _ => return Err(e.into()),
+        }
     }
-    Ok(Cow::Owned(out))
+    const CHUNK: u64 = 4 << 20;
+    while (from as u64) < end {
+        let s = from as u64;
+        let e = (s + CHUNK).min(end);
+        let bytes = &input.bytes()[s as usize..e as usize];
+        out.write_all_at(bytes, to as u64)?;
+        mapped::release(bytes);
+        from = e as i64;
+        to += (e - s) as i64;
+    }
+    Ok(())
 }
 
 /// Opens a character device or FIFO for writing: no create, no truncate. Waits for a FIFO's
@@ -426,6 +531,25 @@ fn install(temp: &Path, target: &Path) -> Result<()> {
     fs::rename(temp, target).with_context(|| format!("{}: cannot replace", target.display()))?;
     sync_dir(target);
     Ok(())
+}
+
+/// Flushes `f` (the file at `path`, just written) to disk while `verify` checks its content,
+/// read back through a new map; the hashing of a verification runs while the disk works.
+fn sync_and_verify(f: &File, path: &Path, verify: Verify) -> Result<()> {
+    std::thread::scope(|sc| {
+        let synced = sc.spawn(|| f.sync_all());
+        let checked = (|| -> Result<()> {
+            let check = File::open(path)?;
+            // SAFETY: read-only map of a file this run has just written and still holds.
+            let map = unsafe { mapped::map(&check) }?;
+            verify(&map)
+        })();
+        let synced = synced
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the sync thread panicked")));
+        checked?;
+        synced.with_context(|| format!("{}: cannot sync", path.display()))
+    })
 }
 
 fn is_text_busy(e: &anyhow::Error) -> bool {
@@ -514,11 +638,7 @@ fn in_place(input: &Input, new_len: u64, writes: &[(u64, &[u8])], verify: Verify
         if new_len != old_len {
             file.set_len(new_len)?;
         }
-        file.sync_all()?;
-        let check = File::open(real)?;
-        // SAFETY: read-only map of the file just written; nothing else writes it meanwhile.
-        let map = unsafe { mapped::map(&check) }?;
-        verify(&map)
+        sync_and_verify(&file, real, verify)
     };
     match apply() {
         Ok(()) => {
@@ -649,7 +769,7 @@ fn replace(input: &Input, target: &Path, change: Change, verify: Verify) -> Resu
         output_temp(target)
     };
     let result = (|| -> Result<()> {
-        match &change {
+        let f = match &change {
             Change::Patch { new_len, writes } => {
                 fs::copy(&input.real, &temp)
                     .with_context(|| format!("{}: cannot create", temp.display()))?;
@@ -658,20 +778,18 @@ fn replace(input: &Input, target: &Path, change: Change, verify: Verify) -> Resu
                     f.write_all_at(bytes, *off)?;
                 }
                 f.set_len(*new_len)?;
-                f.sync_all()?;
+                f
             }
-            Change::Whole(bytes) => {
-                let mut f = File::create(&temp)
+            Change::Runs(runs) => {
+                let f = File::create(&temp)
                     .with_context(|| format!("{}: cannot create", temp.display()))?;
-                f.write_all(bytes)?;
+                write_runs(input, runs, &f)
+                    .with_context(|| format!("{}: cannot write", temp.display()))?;
                 f.set_permissions(fs::metadata(&input.real)?.permissions())?;
-                f.sync_all()?;
+                f
             }
-        }
-        let check = File::open(&temp)?;
-        // SAFETY: read-only map of our own temporary file.
-        let map = unsafe { mapped::map(&check) }?;
-        verify(&map)?;
+        };
+        sync_and_verify(&f, &temp, verify)?;
         install(&temp, target)
     })();
     if result.is_err() {
@@ -915,7 +1033,7 @@ mod tests {
             .unwrap();
         let err = commit(
             open(&f).unwrap(),
-            Change::Whole(b"new"),
+            Change::whole(b"new"),
             Some(&fifo),
             &|_| anyhow::bail!("rejected"),
         )

@@ -12,6 +12,7 @@
 #   *-obj.o                        object files (MH_OBJECT): relocations, data in code, linker
 #                                  optimisation hints (arm64); universal-obj.o holds both
 #   large-arm64.dylib              only with LARGE=1: a >= 100 MiB dylib for the benchmark
+#                                  (incompressible data and 262144 rebased pointers)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -70,14 +71,24 @@ $CC -target x86_64-apple-macos10.15 -O2 -c -o x86_64-obj.o "$src/obj.c"
 $LIPO -create arm64-obj.o x86_64-obj.o -output universal-obj.o
 
 if [ "${LARGE:-0}" = 1 ] && [ ! -f large-arm64.dylib ]; then
-    # ~128 MiB of initialised data plus the usual code.
-    python3 - "$out/large.c" <<'PY'
-import sys
-with open(sys.argv[1], "w") as f:
-    f.write('#include "%s"\n' % "foo.c")
-    f.write("const unsigned char big_blob[128u << 20] = {1};\n")
+    # 128 MiB of constant data that does not compress (seeded pseudo-random bytes, included by
+    # the assembler), a 2 MiB table of 262144 rebased pointers, and the usual code.
+    python3 - "$(pwd)" <<'PY'
+import random, sys
+out = sys.argv[1]
+with open(out + "/large.bin", "wb") as f:
+    f.write(random.Random(20261201).randbytes(128 << 20))
+with open(out + "/large.c", "w") as f:
+    f.write('#include "foo.c"\n')
+    f.write('__asm__(".section __TEXT,__const\\n.globl _big_blob\\n.p2align 4\\n_big_blob:\\n'
+            '.incbin \\"%s/large.bin\\"\\n");\n' % out)
+    f.write("int anchors[64];\n")
+    f.write("int *const pointer_table[262144] = {\n")
+    f.write(",\n".join("anchors + %d" % (i % 64) for i in range(262144)))
+    f.write("\n};\n")
 PY
     $CC -target arm64-apple-macos11 -fuse-ld=lld -shared -nostdlib -L"sdk-arm64" -lSystem.B \
-        -I"$src" -o large-arm64.dylib "$out/large.c" -Wl,-install_name,@rpath/liblarge.dylib
+        -I"$src" -o large-arm64.dylib large.c -Wl,-install_name,@rpath/liblarge.dylib
+    rm -f large.bin large.c
 fi
 ls -1 "$out"/*.dylib "$out"/*-main "$out"/*.o

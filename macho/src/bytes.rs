@@ -2,6 +2,82 @@
 
 use crate::error::{malformed, truncated, Result};
 
+/// Bytes the integer reads below work on: a slice, or an image being assembled.
+pub trait ReadAt {
+    /// How many bytes there are.
+    fn size(&self) -> u64;
+    /// Copies the bytes at `off` into `dst`; false (nothing copied) when they are not all there.
+    fn read_at(&self, off: u64, dst: &mut [u8]) -> bool;
+}
+
+/// Bytes the integer writes below work on.
+pub trait WriteAt: ReadAt {
+    /// Overwrites the bytes at `off`; false (nothing written) when they are not all there.
+    fn write_at(&mut self, off: u64, src: &[u8]) -> bool;
+}
+
+fn range(len: usize, off: u64, n: usize) -> Option<std::ops::Range<usize>> {
+    let start = usize::try_from(off).ok()?;
+    let end = start.checked_add(n)?;
+    (end <= len).then_some(start..end)
+}
+
+impl ReadAt for [u8] {
+    fn size(&self) -> u64 {
+        self.len() as u64
+    }
+    fn read_at(&self, off: u64, dst: &mut [u8]) -> bool {
+        match range(self.len(), off, dst.len()) {
+            Some(r) => {
+                dst.copy_from_slice(&self[r]);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl WriteAt for [u8] {
+    fn write_at(&mut self, off: u64, src: &[u8]) -> bool {
+        match range(self.len(), off, src.len()) {
+            Some(r) => {
+                self[r].copy_from_slice(src);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl ReadAt for Vec<u8> {
+    fn size(&self) -> u64 {
+        self.as_slice().size()
+    }
+    fn read_at(&self, off: u64, dst: &mut [u8]) -> bool {
+        self.as_slice().read_at(off, dst)
+    }
+}
+
+impl WriteAt for Vec<u8> {
+    fn write_at(&mut self, off: u64, src: &[u8]) -> bool {
+        self.as_mut_slice().write_at(off, src)
+    }
+}
+
+/// `N` bytes at `off` of `data`, or a `Truncated` error naming `what`.
+fn array<const N: usize, D: ReadAt + ?Sized>(
+    data: &D,
+    off: u64,
+    what: &'static str,
+) -> Result<[u8; N]> {
+    let mut b = [0u8; N];
+    if data.read_at(off, &mut b) {
+        Ok(b)
+    } else {
+        Err(truncated(what, off, N as u64, data.size() as usize))
+    }
+}
+
 /// Byte order and word size of one thin Mach-O image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ctx {
@@ -41,24 +117,24 @@ impl Ctx {
         }
     }
 
-    pub fn u16(&self, data: &[u8], off: u64, what: &'static str) -> Result<u16> {
-        let b: [u8; 2] = slice(data, off, 2, what)?.try_into().unwrap_or([0; 2]);
+    pub fn u16<D: ReadAt + ?Sized>(&self, data: &D, off: u64, what: &'static str) -> Result<u16> {
+        let b = array::<2, D>(data, off, what)?;
         Ok(if self.little {
             u16::from_le_bytes(b)
         } else {
             u16::from_be_bytes(b)
         })
     }
-    pub fn u32(&self, data: &[u8], off: u64, what: &'static str) -> Result<u32> {
-        let b: [u8; 4] = slice(data, off, 4, what)?.try_into().unwrap_or([0; 4]);
+    pub fn u32<D: ReadAt + ?Sized>(&self, data: &D, off: u64, what: &'static str) -> Result<u32> {
+        let b = array::<4, D>(data, off, what)?;
         Ok(if self.little {
             u32::from_le_bytes(b)
         } else {
             u32::from_be_bytes(b)
         })
     }
-    pub fn u64(&self, data: &[u8], off: u64, what: &'static str) -> Result<u64> {
-        let b: [u8; 8] = slice(data, off, 8, what)?.try_into().unwrap_or([0; 8]);
+    pub fn u64<D: ReadAt + ?Sized>(&self, data: &D, off: u64, what: &'static str) -> Result<u64> {
+        let b = array::<8, D>(data, off, what)?;
         Ok(if self.little {
             u64::from_le_bytes(b)
         } else {
@@ -66,7 +142,7 @@ impl Ctx {
         })
     }
     /// A pointer-sized word (4 or 8 bytes).
-    pub fn word(&self, data: &[u8], off: u64, what: &'static str) -> Result<u64> {
+    pub fn word<D: ReadAt + ?Sized>(&self, data: &D, off: u64, what: &'static str) -> Result<u64> {
         if self.is64 {
             self.u64(data, off, what)
         } else {
@@ -80,7 +156,13 @@ impl Ctx {
             4
         }
     }
-    pub fn put_u32(&self, data: &mut [u8], off: u64, v: u32, what: &'static str) -> Result<()> {
+    pub fn put_u32<D: WriteAt + ?Sized>(
+        &self,
+        data: &mut D,
+        off: u64,
+        v: u32,
+        what: &'static str,
+    ) -> Result<()> {
         let b = if self.little {
             v.to_le_bytes()
         } else {
@@ -88,7 +170,13 @@ impl Ctx {
         };
         put(data, off, &b, what)
     }
-    pub fn put_u64(&self, data: &mut [u8], off: u64, v: u64, what: &'static str) -> Result<()> {
+    pub fn put_u64<D: WriteAt + ?Sized>(
+        &self,
+        data: &mut D,
+        off: u64,
+        v: u64,
+        what: &'static str,
+    ) -> Result<()> {
         let b = if self.little {
             v.to_le_bytes()
         } else {
@@ -96,7 +184,13 @@ impl Ctx {
         };
         put(data, off, &b, what)
     }
-    pub fn put_word(&self, data: &mut [u8], off: u64, v: u64, what: &'static str) -> Result<()> {
+    pub fn put_word<D: WriteAt + ?Sized>(
+        &self,
+        data: &mut D,
+        off: u64,
+        v: u64,
+        what: &'static str,
+    ) -> Result<()> {
         if self.is64 {
             self.put_u64(data, off, v, what)
         } else {
@@ -106,15 +200,18 @@ impl Ctx {
     }
 }
 
-/// Overwrites `data[off..off + b.len()]`.
-pub fn put(data: &mut [u8], off: u64, b: &[u8], what: &'static str) -> Result<()> {
-    let len = data.len();
-    let end = off
-        .checked_add(b.len() as u64)
-        .filter(|&e| e <= len as u64)
-        .ok_or_else(|| truncated(what, off, b.len() as u64, len))?;
-    data[off as usize..end as usize].copy_from_slice(b);
-    Ok(())
+/// Overwrites the bytes of `data` at `off` with `b`.
+pub fn put<D: WriteAt + ?Sized>(
+    data: &mut D,
+    off: u64,
+    b: &[u8],
+    what: &'static str,
+) -> Result<()> {
+    if data.write_at(off, b) {
+        Ok(())
+    } else {
+        Err(truncated(what, off, b.len() as u64, data.size() as usize))
+    }
 }
 
 pub fn be32(data: &[u8], off: u64, what: &'static str) -> Result<u32> {

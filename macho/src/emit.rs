@@ -2,13 +2,15 @@
 //! every offset comes from the layout.
 //!
 //! In place, only the header area and the signature change (a list of writes). A shift or an
-//! object file's growth rebuilds the image (see `shift` and `grow_object`), then the header
-//! and load commands are written over its start.
+//! object file's growth assembles a new image from the input (see `shift` and `grow_object`),
+//! then the header and load commands are written over its start. Either way the signature is
+//! hashed from an [`Image`]: the input with the new bytes over it.
 
 use crate::error::Result;
+use crate::image::Image;
 use crate::layout::{Placement, SignatureAt, SliceLayout};
 use crate::output::Output;
-use crate::sign::{self, View};
+use crate::sign;
 use crate::view::MachO;
 
 /// The new content of the slice `m` laid out as `lay`.
@@ -16,19 +18,19 @@ pub(crate) fn emit(m: &MachO, lay: &SliceLayout) -> Result<Output> {
     let image = match &lay.placement {
         Placement::Unchanged => return Ok(Output::Unchanged),
         Placement::InPlace => None,
-        Placement::Shift(s) => Some(crate::shift::emit(m, s, lay.new_len)?),
-        Placement::GrowObject(g) => Some(crate::grow_object::emit(m, g)),
+        Placement::Shift(s) => Some(crate::shift::emit(m, s)?),
+        Placement::GrowObject(g) => Some(crate::grow_object::emit(m, g)?),
     };
     let header = m.encode_commands(&lay.commands)?;
     match image {
         Some(mut img) => {
-            img[..header.len()].copy_from_slice(&header);
-            img.resize(lay.new_len as usize, 0);
+            img.set_len(lay.new_len);
+            crate::bytes::put(&mut img, 0, &header, "load commands")?;
             if let Some(at) = &lay.signature {
-                let sig = signature(at, &View::new(&img, &[]))?;
-                img[at.offset as usize..(at.offset + at.size) as usize].copy_from_slice(&sig);
+                let sig = signature(at, &img)?;
+                crate::bytes::put(&mut img, at.offset, &sig, "code signature")?;
             }
-            Ok(Output::Whole(img))
+            Ok(Output::Pieces(img.into_pieces()))
         }
         None => {
             let mut region = header;
@@ -38,10 +40,10 @@ pub(crate) fn emit(m: &MachO, lay: &SliceLayout) -> Result<Output> {
             }
             let mut writes = vec![(0u64, region)];
             if let Some(at) = &lay.signature {
-                let overlay: Vec<(u64, &[u8])> =
-                    writes.iter().map(|(o, b)| (*o, b.as_slice())).collect();
-                let sig = signature(at, &View::new(m.data(), &overlay))?;
-                writes.push((at.offset, sig));
+                let mut img = Image::over(m.data());
+                img.set_len(lay.new_len);
+                crate::bytes::put(&mut img, 0, &writes[0].1, "load commands")?;
+                writes.push((at.offset, signature(at, &img)?));
             }
             Ok(Output::Patch {
                 writes,
@@ -51,9 +53,9 @@ pub(crate) fn emit(m: &MachO, lay: &SliceLayout) -> Result<Output> {
     }
 }
 
-/// The signature over `view`, zero-padded to the space reserved for it.
-fn signature(at: &SignatureAt, view: &View) -> Result<Vec<u8>> {
-    let mut sig = sign::build(&at.params, view, at.offset)?;
+/// The signature over `img`, zero-padded to the space reserved for it.
+fn signature(at: &SignatureAt, img: &Image) -> Result<Vec<u8>> {
+    let mut sig = sign::build(&at.params, img, at.offset)?;
     sig.resize(at.size as usize, 0);
     Ok(sig)
 }

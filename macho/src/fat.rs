@@ -176,21 +176,34 @@ impl Fat {
     /// Builds a fat file from slices (one per architecture, in this order), each aligned to
     /// its architecture's `align`; offsets and sizes are recomputed.
     pub fn build(&self, slices: &[&[u8]]) -> Result<Vec<u8>> {
-        if slices.len() != self.arches.len() {
+        let sizes: Vec<u64> = slices.iter().map(|s| s.len() as u64).collect();
+        let (header, arches) = self.layout(&sizes)?;
+        let len = arches
+            .last()
+            .map_or(header.len() as u64, |a| a.offset + a.size);
+        let len = usize::try_from(len)
+            .map_err(|_| Error::Unsupported("the fat file does not fit in memory".into()))?;
+        let mut out = vec![0u8; len];
+        out[..header.len()].copy_from_slice(&header);
+        for (a, s) in arches.iter().zip(slices) {
+            out[a.offset as usize..(a.offset + a.size) as usize].copy_from_slice(s);
+        }
+        Ok(out)
+    }
+
+    /// Where slices of these sizes (one per architecture, in this order) go in a new fat file,
+    /// each aligned to its architecture's `align`, and the file's header.
+    pub fn layout(&self, sizes: &[u64]) -> Result<(Vec<u8>, Vec<FatArch>)> {
+        if sizes.len() != self.arches.len() {
             return Err(Error::Unsupported(format!(
                 "{} slices for {} architectures",
-                slices.len(),
+                sizes.len(),
                 self.arches.len()
             )));
         }
-        let too_large = || {
-            Error::Unsupported(
-                "the fat file would exceed 4 GiB, which a 32-bit fat header cannot describe".into(),
-            )
-        };
         let mut arches = self.arches.clone();
         let mut pos = self.header_len();
-        for (a, s) in arches.iter_mut().zip(slices) {
+        for (a, &size) in arches.iter_mut().zip(sizes) {
             if a.align > MAX_ALIGN {
                 return Err(Error::Unsupported(format!(
                     "slice alignment 2^{} exceeds 2^{MAX_ALIGN}",
@@ -201,30 +214,30 @@ impl Fat {
             a.offset = pos
                 .checked_next_multiple_of(1 << a.align)
                 .ok_or_else(overflow)?;
-            a.size = s.len() as u64;
+            a.size = size;
             pos = a.offset.checked_add(a.size).ok_or_else(overflow)?;
         }
         if !self.is64 && pos > u64::from(u32::MAX) {
-            return Err(too_large());
+            return Err(Error::Unsupported(
+                "the fat file would exceed 4 GiB, which a 32-bit fat header cannot describe".into(),
+            ));
         }
-        let len = usize::try_from(pos).map_err(|_| too_large())?;
-        let mut out = vec![0u8; len];
+        let mut header = vec![0u8; self.header_len() as usize];
         let magic = if self.is64 { FAT_MAGIC_64 } else { FAT_MAGIC };
         let fail = |e: scroll::Error| Error::Internal(format!("writing the fat header: {e}"));
-        out.pwrite_with(magic, 0, BE).map_err(fail)?;
-        out.pwrite_with(arches.len() as u32, 4, BE).map_err(fail)?;
+        header.pwrite_with(magic, 0, BE).map_err(fail)?;
+        header
+            .pwrite_with(arches.len() as u32, 4, BE)
+            .map_err(fail)?;
         let entry = entry_size(self.is64) as usize;
         for (i, a) in arches.iter().enumerate() {
             let at = 8 + i * entry;
             if self.is64 {
-                RawFatArch::<u64>::write(a, &mut out, at)?;
+                RawFatArch::<u64>::write(a, &mut header, at)?;
             } else {
-                RawFatArch::<u32>::write(a, &mut out, at)?;
+                RawFatArch::<u32>::write(a, &mut header, at)?;
             }
         }
-        for (a, s) in arches.iter().zip(slices) {
-            out[a.offset as usize..(a.offset + a.size) as usize].copy_from_slice(s);
-        }
-        Ok(out)
+        Ok((header, arches))
     }
 }

@@ -6,6 +6,7 @@
 use crate::bytes::{put_uleb, sleb, uleb, Ctx};
 use crate::consts::*;
 use crate::error::{malformed, Error, Result};
+use crate::image::Image;
 use crate::moves::Shift;
 
 /// One rebased location: segment index and offset within it, and the rebase type.
@@ -204,7 +205,7 @@ pub fn retarget(
 
 /// Moves a rebased pointer's stored target. On 64-bit the top byte may carry flags (arm64
 /// RTTI, tagged pointers): it is kept and only the address bits move.
-pub fn move_pointer(ctx: Ctx, out: &mut [u8], at: u64, kind: u8, s: Shift) -> Result<()> {
+pub fn move_pointer(ctx: Ctx, out: &mut Image, at: u64, kind: u8, s: Shift) -> Result<()> {
     match kind {
         REBASE_TYPE_POINTER if ctx.is64 => {
             let v = ctx.u64(out, at, "rebased pointer")?;
@@ -231,7 +232,7 @@ pub fn move_pointer(ctx: Ctx, out: &mut [u8], at: u64, kind: u8, s: Shift) -> Re
 /// header (chains there cannot be shifted).
 pub fn shift_chains(
     blob: &mut [u8],
-    out: &mut [u8],
+    out: &mut Image,
     seg_file: &[u64],
     header_seg: usize,
     s: Shift,
@@ -287,7 +288,7 @@ pub fn shift_chains(
             let mut at = base + p * page_size + u64::from(start);
             let page_end = base + (p + 1) * page_size;
             loop {
-                if at + 8 > page_end.min(out.len() as u64) {
+                if at + 8 > page_end.min(out.len()) {
                     return Err(malformed(w, format!("chain runs past its page at {at:#x}")));
                 }
                 let v = le.u64(out, at, w)?;

@@ -17,6 +17,7 @@
 use crate::bytes::{align_up, slice};
 use crate::command::{Command, LoadCommand};
 use crate::error::{malformed, Error, Result};
+use crate::image::Image;
 use crate::moves::Shift;
 use crate::view::MachO;
 
@@ -112,9 +113,10 @@ pub(crate) fn translate(m: &MachO, cmds: &mut [LoadCommand], g: &Growth) -> Resu
 }
 
 /// The grown image; its header and load-command area is left zero, for the caller.
-pub(crate) fn emit(m: &MachO, g: &Growth) -> Vec<u8> {
-    let (from, delta) = (g.shift.off as usize, g.shift.delta as usize);
-    let mut image = vec![0u8; g.new_len as usize];
-    image[from + delta..].copy_from_slice(&m.data()[from..]);
-    image
+pub(crate) fn emit<'a>(m: &MachO<'a>, g: &Growth) -> Result<Image<'a>> {
+    let data = m.data();
+    let mut img = Image::new(data);
+    img.push_zeros(g.shift.off + g.shift.delta)?;
+    img.push_input(g.shift.off, (data.len() as u64).saturating_sub(g.shift.off))?;
+    Ok(img)
 }

@@ -89,6 +89,7 @@ mod fixups;
 #[doc(hidden)]
 pub mod fuzzing;
 mod grow_object;
+mod image;
 mod layout;
 mod moves;
 mod output;
@@ -115,7 +116,7 @@ pub use edit::{EditSet, RpathOp, Semantics};
 pub use error::{Error, Result};
 pub use fat::{is_fat, Fat, FatArch};
 pub use layout::{Layout, SlicePlan};
-pub use output::Output;
+pub use output::{Output, Piece};
 pub use plan::Options;
 pub use rewrite::Rewrite;
 pub use summary::{Dependency, Summary};

@@ -13,8 +13,40 @@ pub enum Output {
         /// The new length.
         new_len: u64,
     },
-    /// The complete new content.
-    Whole(Vec<u8>),
+    /// The complete new content, in order: runs of the input and new bytes. A shifted file's
+    /// unchanged bytes are never copied into memory; the caller writes them from the input.
+    Pieces(Vec<Piece>),
+}
+
+/// One run of a new file's bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// The input's bytes `[offset, offset + len)`.
+    Input {
+        /// Where they start in the input.
+        offset: u64,
+        /// How many.
+        len: u64,
+    },
+    /// New bytes.
+    Bytes(Vec<u8>),
+    /// This many zero bytes.
+    Zeros(u64),
+}
+
+impl Piece {
+    /// How many bytes the piece stands for.
+    pub fn len(&self) -> u64 {
+        match self {
+            Piece::Input { len, .. } | Piece::Zeros(len) => *len,
+            Piece::Bytes(b) => b.len() as u64,
+        }
+    }
+
+    /// Whether it stands for no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 impl Output {
@@ -23,12 +55,32 @@ impl Output {
         *self == Output::Unchanged
     }
 
-    /// The new content of `data`. A write past the new length (only possible in a hand-made
-    /// `Output`) is cut off there.
+    /// The new content of `data`, in memory. A write past the new length (only possible in a
+    /// hand-made `Output`) is cut off there; input runs outside `data` read as zeros.
     pub fn apply(&self, data: &[u8]) -> Vec<u8> {
         match self {
             Output::Unchanged => data.to_vec(),
-            Output::Whole(b) => b.clone(),
+            Output::Pieces(pieces) => {
+                let mut out = Vec::with_capacity(self.new_len(0) as usize);
+                for p in pieces {
+                    match p {
+                        Piece::Input { offset, len } => {
+                            let at = out.len();
+                            let from = usize::try_from(*offset).unwrap_or(usize::MAX);
+                            let n = usize::try_from(*len).unwrap_or(usize::MAX);
+                            let have = data.get(from..).unwrap_or(&[]);
+                            let have = &have[..n.min(have.len())];
+                            out.extend_from_slice(have);
+                            out.resize(at + n, 0);
+                        }
+                        Piece::Bytes(b) => out.extend_from_slice(b),
+                        Piece::Zeros(n) => {
+                            out.resize(out.len() + usize::try_from(*n).unwrap_or(usize::MAX), 0)
+                        }
+                    }
+                }
+                out
+            }
             Output::Patch { writes, new_len } => {
                 let len = usize::try_from(*new_len).unwrap_or(usize::MAX);
                 let mut out = data.to_vec();
@@ -48,17 +100,7 @@ impl Output {
         match self {
             Output::Unchanged => old_len,
             Output::Patch { new_len, .. } => *new_len,
-            Output::Whole(b) => b.len() as u64,
-        }
-    }
-
-    /// The same writes at `base` further into the file (a slice's writes in its fat file).
-    pub(crate) fn writes_at(self, base: u64) -> Vec<(u64, Vec<u8>)> {
-        match self {
-            Output::Patch { writes, .. } => {
-                writes.into_iter().map(|(o, b)| (base + o, b)).collect()
-            }
-            Output::Unchanged | Output::Whole(_) => Vec::new(),
+            Output::Pieces(p) => p.iter().map(Piece::len).sum(),
         }
     }
 }

@@ -5,8 +5,9 @@
 use crate::edit::EditSet;
 use crate::error::{Error, Result};
 use crate::fat::{is_fat, Fat};
+use crate::image::Image;
 use crate::layout::SlicePlan;
-use crate::output::Output;
+use crate::output::{Output, Piece};
 use crate::plan::Options;
 use crate::view::MachO;
 
@@ -100,29 +101,65 @@ pub(crate) fn rewrite_with(
     } else if outs
         .iter()
         .zip(fat.arches())
-        .all(|(o, a)| !matches!(o, Output::Whole(_)) && o.new_len(a.size) == a.size)
+        .all(|(o, a)| !matches!(o, Output::Pieces(_)) && o.new_len(a.size) == a.size)
     {
-        let writes = outs
-            .into_iter()
-            .zip(fat.arches())
-            .flat_map(|(o, a)| o.writes_at(a.offset))
-            .collect();
+        let mut writes = Vec::new();
+        for (o, a) in outs.into_iter().zip(fat.arches()) {
+            if let Output::Patch { writes: w, .. } = o {
+                writes.extend(w.into_iter().map(|(off, b)| (a.offset + off, b)));
+            }
+        }
         Output::Patch {
             writes,
             new_len: data.len() as u64,
         }
     } else {
-        let owned: Vec<Vec<u8>> = outs
-            .iter()
-            .zip(fat.arches())
-            .map(|(o, a)| o.apply(fat.slice(data, a)))
-            .collect();
-        let refs: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
-        Output::Whole(fat.build(&refs)?)
+        Output::Pieces(fat_pieces(data, &fat, outs)?)
     };
     Ok(Rewrite {
         fat: true,
         slices,
         output,
     })
+}
+
+/// The pieces of a fat file whose slices' outputs are `outs`: the new fat header, then each
+/// slice's pieces (its input runs moved to where the slice is in `data`) at its new offset.
+fn fat_pieces(data: &[u8], fat: &Fat, outs: Vec<Output>) -> Result<Vec<Piece>> {
+    let sizes: Vec<u64> = outs
+        .iter()
+        .zip(fat.arches())
+        .map(|(o, a)| o.new_len(a.size))
+        .collect();
+    let (header, placed) = fat.layout(&sizes)?;
+    let mut pieces = vec![Piece::Bytes(header)];
+    let mut pos = fat.header_len();
+    for ((o, a), to) in outs.into_iter().zip(fat.arches()).zip(&placed) {
+        pieces.push(Piece::Zeros(to.offset - pos));
+        let slice = fat.slice(data, a);
+        let own = match o {
+            Output::Unchanged => vec![Piece::Input {
+                offset: 0,
+                len: slice.len() as u64,
+            }],
+            Output::Patch { writes, new_len } => {
+                let mut img = Image::over(slice);
+                img.set_len(new_len);
+                for (off, b) in &writes {
+                    crate::bytes::put(&mut img, *off, b, "slice")?;
+                }
+                img.into_pieces()
+            }
+            Output::Pieces(p) => p,
+        };
+        pieces.extend(own.into_iter().map(|p| match p {
+            Piece::Input { offset, len } => Piece::Input {
+                offset: a.offset + offset,
+                len,
+            },
+            other => other,
+        }));
+        pos = to.offset + to.size;
+    }
+    Ok(pieces)
 }

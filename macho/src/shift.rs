@@ -11,17 +11,18 @@
 //! are laid out again inside __LINKEDIT.
 //!
 //! Three steps, as for every layout: [`choose`] decides (and reads what must be re-encoded),
-//! [`translate`] moves the load commands' fields, [`emit`] builds the shifted image.
+//! [`translate`] moves the load commands' fields, [`emit`] assembles the shifted image.
 //!
 //! Code that addresses the header itself pc-relatively (`__dso_handle`) now sees an address Δ
 //! too high, still inside the image's first segment; dyld and libc++abi only use it to find
 //! the image by address range.
 
-use crate::bytes::{align_up, put_uleb, slice, uleb, Ctx};
+use crate::bytes::{align_up, put, put_uleb, slice, uleb, Ctx, ReadAt};
 use crate::command::{Command, LinkeditKind, LoadCommand};
 use crate::consts::*;
-use crate::error::{malformed, Error, Result};
+use crate::error::{malformed, truncated, Error, Result};
 use crate::fixups::{self, Rebase, Stream};
+use crate::image::Image;
 use crate::moves::Shift;
 use crate::view::{Index, MachO};
 
@@ -332,25 +333,16 @@ pub(crate) fn translate(
 
 /// The shifted image: everything after the insertion point moved by Δ, the image offsets and
 /// addresses it holds moved with it, __LINKEDIT as laid out. The header and load-command area
-/// is left zero, for the caller, who will make it `capacity` bytes long (allocated up front so
-/// that no second copy of the image is ever made).
-pub(crate) fn emit(m: &MachO, lay: &ShiftLayout, capacity: u64) -> Result<Vec<u8>> {
+/// is left zero, for the caller. Only the pages these edits write are held in memory; the rest
+/// are runs of the input.
+pub(crate) fn emit<'a>(m: &MachO<'a>, lay: &ShiftLayout) -> Result<Image<'a>> {
     let ctx = m.ctx();
     let data = m.data();
     let s = lay.shift;
     let p = s.off;
-    let len = (data.len() as u64 + s.delta) as usize;
-    let mut out = Vec::with_capacity(len.max(capacity as usize));
-    out.resize(len, 0);
-    // Copied a run at a time, each run of the input given back once copied: the edits below
-    // read only `out`.
-    const RUN: usize = 4 << 20;
-    let from = &data[p as usize..];
-    let to = &mut out[(p + s.delta) as usize..];
-    for (src, dst) in from.chunks(RUN).zip(to.chunks_mut(RUN)) {
-        dst.copy_from_slice(src);
-        crate::sign::release(src);
-    }
+    let mut out = Image::new(data);
+    out.push_zeros(p + s.delta)?;
+    out.push_input(p, (data.len() as u64).saturating_sub(p))?;
 
     // Where each segment's bytes are now; locations in the header segment are image offsets.
     let segments: Vec<_> = m.segments().collect();
@@ -394,9 +386,9 @@ pub(crate) fn emit(m: &MachO, lay: &ShiftLayout, capacity: u64) -> Result<Vec<u8
                 }
             }
             LinkeditKind::DyldChainedFixups => {
-                let mut b = slice(&out, o, z, "chained fixups")?.to_vec();
+                let mut b = read_vec(&out, o, z, "chained fixups")?;
                 fixups::shift_chains(&mut b, &mut out, &seg_file, lay.header_segment, s)?;
-                out[o as usize..(o + z) as usize].copy_from_slice(&b);
+                put(&mut out, o, &b, "chained fixups")?;
             }
             _ => {}
         }
@@ -427,38 +419,50 @@ pub(crate) fn emit(m: &MachO, lay: &ShiftLayout, capacity: u64) -> Result<Vec<u8
     match &lay.linkedit {
         Linkedit::InPlace(tables) => {
             for p in tables {
-                let r = &mut out[p.from as usize..(p.from + p.size) as usize];
-                r.fill(0);
+                let mut r = vec![0u8; p.size as usize];
                 if let Some(n) = &p.bytes {
                     r[..n.len()].copy_from_slice(n);
                 }
+                put(&mut out, p.from, &r, p.what)?;
             }
+            Ok(out)
         }
-        Linkedit::Rebuilt {
-            start,
-            size,
-            tables,
-        } => {
-            let mut region = Vec::with_capacity(*size as usize);
+        Linkedit::Rebuilt { start, tables, .. } => {
+            let mut region = Image::new(data);
+            region.push_from(&out, 0, *start)?;
             let mut cursor = *start;
             for p in tables {
-                region.extend_from_slice(&out[cursor as usize..p.from as usize]);
+                region.push_from(&out, cursor, p.from)?;
                 let at = region.len();
-                region.resize(at + p.len as usize, 0);
-                let old = &out[p.from as usize..(p.from + p.size) as usize];
-                let bytes = p.bytes.as_deref().unwrap_or(old);
-                region[at..at + bytes.len()].copy_from_slice(bytes);
+                match &p.bytes {
+                    Some(b) => {
+                        region.push_zeros(p.len)?;
+                        put(&mut region, at, b, p.what)?;
+                    }
+                    None => {
+                        region.push_from(&out, p.from, p.from + p.size)?;
+                        region.push_zeros(p.len - p.size)?;
+                    }
+                }
                 cursor = p.from + p.size;
             }
-            region.extend_from_slice(&out[cursor as usize..]);
-            out.truncate(*start as usize);
-            out.extend_from_slice(&region);
+            region.push_from(&out, cursor, out.len())?;
+            Ok(region)
         }
     }
-    Ok(out)
 }
 
-fn put_u32(ctx: Ctx, out: &mut [u8], at: u64, v: u64) -> Result<()> {
+/// A copy of `len` bytes at `off` of `img`.
+fn read_vec(img: &Image, off: u64, len: u64, what: &'static str) -> Result<Vec<u8>> {
+    let n = usize::try_from(len).map_err(|_| truncated(what, off, len, img.len() as usize))?;
+    let mut b = vec![0u8; n];
+    if !img.read_at(off, &mut b) {
+        return Err(truncated(what, off, len, img.len() as usize));
+    }
+    Ok(b)
+}
+
+fn put_u32(ctx: Ctx, out: &mut Image, at: u64, v: u64) -> Result<()> {
     let v =
         u32::try_from(v).map_err(|_| Error::Unsupported("shifted value exceeds 32 bits".into()))?;
     ctx.put_u32(out, at, v, "table entry")

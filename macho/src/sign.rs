@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::bytes::{be32, be64, cstr, slice};
 use crate::consts::*;
 use crate::error::{malformed, Result};
+use crate::image::Image;
 
 /// Largest page size (log2) a signature may declare here: 1 GiB.
 const MAX_PAGE_SHIFT: u8 = 30;
@@ -299,85 +300,48 @@ pub(crate) fn release(bytes: &[u8]) {
 /// Pages hashed between two calls of the release function.
 const RELEASE_EVERY: usize = 256;
 
-/// File content seen through pending writes: `base` with `overlay` ranges replaced and zeros
-/// past the end of `base`.
-pub(crate) struct View<'a> {
-    base: &'a [u8],
-    overlay: &'a [(u64, &'a [u8])],
-}
-
-impl<'a> View<'a> {
-    pub fn new(base: &'a [u8], overlay: &'a [(u64, &'a [u8])]) -> View<'a> {
-        View { base, overlay }
-    }
-
-    fn hash_page(&self, start: u64, end: u64, scratch: &mut Vec<u8>) -> [u8; 32] {
-        let touched = self
-            .overlay
-            .iter()
-            .any(|(o, b)| *o < end && o + b.len() as u64 > start);
-        if !touched && end <= self.base.len() as u64 {
-            return Sha256::digest(&self.base[start as usize..end as usize]).into();
-        }
-        scratch.clear();
-        scratch.resize((end - start) as usize, 0);
-        let have = (self.base.len() as u64).clamp(start, end);
-        scratch[..(have - start) as usize]
-            .copy_from_slice(&self.base[start as usize..have as usize]);
-        for (o, b) in self.overlay {
-            let (ws, we) = (*o, o + b.len() as u64);
-            let (s, e) = (ws.max(start), we.min(end));
-            if s < e {
-                scratch[(s - start) as usize..(e - start) as usize]
-                    .copy_from_slice(&b[(s - ws) as usize..(e - ws) as usize]);
-            }
-        }
-        Sha256::digest(&scratch[..]).into()
-    }
-
-    /// SHA-256 of every page (of 2^`shift` bytes) of `[0, limit)`, hashed on all cores.
-    pub fn page_hashes(&self, limit: u64, shift: u8) -> Vec<[u8; 32]> {
-        let page = 1u64 << shift;
-        let n = limit.div_ceil(page) as usize;
-        let mut out = vec![[0u8; 32]; n];
-        let threads = std::thread::available_parallelism()
-            .map(|t| t.get())
-            .unwrap_or(1)
-            .min(16);
-        let per = n.div_ceil(threads.max(1)).max(64);
-        let release = PAGE_RELEASE.get().copied();
-        let base_len = self.base.len() as u64;
-        std::thread::scope(|sc| {
-            for (ci, chunk) in out.chunks_mut(per).enumerate() {
-                sc.spawn(move || {
-                    let mut scratch = Vec::new();
-                    let first = (ci * per) as u64 * page;
-                    let mut released = first;
-                    let count = chunk.len();
-                    for (k, h) in chunk.iter_mut().enumerate() {
-                        let start = (ci * per + k) as u64 * page;
-                        let end = (start + page).min(limit);
-                        *h = self.hash_page(start, end, &mut scratch);
-                        if let Some(f) = release {
-                            if (k + 1) % RELEASE_EVERY == 0 || k + 1 == count {
-                                let to = end.min(base_len);
-                                if released < to {
-                                    f(&self.base[released as usize..to as usize]);
-                                }
-                                released = released.max(to);
-                            }
+/// SHA-256 of every page (of 2^`shift` bytes) of `img[0, limit)`, hashed on all cores; each
+/// run of about 1 MiB of input bytes hashed is handed to the release hook.
+pub(crate) fn page_hashes(img: &Image, limit: u64, shift: u8) -> Vec<[u8; 32]> {
+    let page = 1u64 << shift;
+    let n = limit.div_ceil(page) as usize;
+    let mut out = vec![[0u8; 32]; n];
+    let threads = std::thread::available_parallelism()
+        .map(|t| t.get())
+        .unwrap_or(1)
+        .min(16);
+    let per = n.div_ceil(threads.max(1)).max(64);
+    std::thread::scope(|sc| {
+        for (ci, chunk) in out.chunks_mut(per).enumerate() {
+            sc.spawn(move || {
+                let first = (ci * per) as u64 * page;
+                let mut released = first;
+                let count = chunk.len();
+                for (k, h) in chunk.iter_mut().enumerate() {
+                    let start = (ci * per + k) as u64 * page;
+                    let end = (start + page).min(limit);
+                    *h = match img.input_slice(start, end) {
+                        Some(b) => Sha256::digest(b).into(),
+                        None => {
+                            let mut hasher = Sha256::new();
+                            img.visit(start, end, &mut |b| hasher.update(b));
+                            hasher.finalize().into()
                         }
+                    };
+                    if (k + 1) % RELEASE_EVERY == 0 || k + 1 == count {
+                        img.release(released, end);
+                        released = end;
                     }
-                });
-            }
-        });
-        out
-    }
+                }
+            });
+        }
+    });
+    out
 }
 
-/// Builds a signature over `view[0, code_limit)`.
-pub(crate) fn build(p: &Params, view: &View, code_limit: u64) -> Result<Vec<u8>> {
-    let hashes = view.page_hashes(code_limit, p.page_shift);
+/// Builds a signature over `img[0, code_limit)`.
+pub(crate) fn build(p: &Params, img: &Image, code_limit: u64) -> Result<Vec<u8>> {
+    let hashes = page_hashes(img, code_limit, p.page_shift);
     let n_special = p.n_special();
     let mut cd = Vec::with_capacity(CD_HEADER + p.identifier.len() + 32 * (hashes.len() + 8));
     let ident_off = CD_HEADER as u32;
@@ -516,8 +480,11 @@ pub fn verify(image: &[u8], dataoff: u64, sig: &[u8]) -> Result<Report> {
             ));
         }
         slice(cd, hash_off, n_code * 32, w)?;
-        let view = View::new(image, &[]);
-        let got = view.page_hashes(limit.min(image.len() as u64), page_shift);
+        let got = page_hashes(
+            &Image::over(image),
+            limit.min(image.len() as u64),
+            page_shift,
+        );
         // Only the n_code hashes bounds-checked above exist; a mismatch in count is reported.
         for (k, h) in got.iter().enumerate().take(n_code as usize) {
             let want = &cd[hash_off as usize + 32 * k..hash_off as usize + 32 * (k + 1)];

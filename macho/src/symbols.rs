@@ -1,10 +1,11 @@
 //! The symbol table (`nlist`/`nlist_64`): import ordinals and, when the image shifts, the
 //! addresses that move.
 
-use crate::bytes::Ctx;
+use crate::bytes::{Ctx, ReadAt};
 use crate::command::Command;
 use crate::consts::*;
 use crate::error::{malformed, Result};
+use crate::image::Image;
 use crate::view::MachO;
 
 /// (symoff, nsyms) of LC_SYMTAB, if any.
@@ -52,7 +53,7 @@ pub fn max_import_ordinal(m: &MachO) -> Result<Option<u8>> {
 /// absolute symbols are left alone. `symoff` is where the table now sits in `out`.
 pub fn shift_symbols(
     ctx: Ctx,
-    out: &mut [u8],
+    out: &mut Image,
     symoff: u64,
     nsyms: u64,
     threshold: u64,
@@ -61,8 +62,12 @@ pub fn shift_symbols(
     let size = nlist_size(ctx);
     for i in 0..nsyms {
         let at = symoff + i * size;
-        let n_type = *out.get(at as usize + 4).unwrap_or(&0);
-        let n_sect = *out.get(at as usize + 5).unwrap_or(&0);
+        let mut ts = [0u8; 2];
+        let [n_type, n_sect] = if out.read_at(at + 4, &mut ts) {
+            ts
+        } else {
+            [0, 0]
+        };
         let moves = if n_type & N_STAB != 0 {
             matches!(n_type, N_FUN | N_STSYM | N_LCSYM | N_BNSYM | N_ENSYM) && n_sect != 0
         } else {

@@ -6,6 +6,7 @@
 use crate::bytes::Ctx;
 use crate::consts::{UNWIND_SECOND_LEVEL_REGULAR, UNWIND_SECTION_VERSION};
 use crate::error::{malformed, Result};
+use crate::image::Image;
 use crate::moves::Shift;
 
 const LE: Ctx = Ctx {
@@ -13,7 +14,7 @@ const LE: Ctx = Ctx {
     is64: false,
 };
 
-fn get(out: &[u8], base: u64, size: u64, at: u64) -> Result<u32> {
+fn get(out: &Image, base: u64, size: u64, at: u64) -> Result<u32> {
     if at + 4 > size {
         return Err(malformed(
             "__unwind_info",
@@ -23,7 +24,7 @@ fn get(out: &[u8], base: u64, size: u64, at: u64) -> Result<u32> {
     LE.u32(out, base + at, "__unwind_info")
 }
 
-fn bump(out: &mut [u8], base: u64, size: u64, at: u64, s: Shift) -> Result<()> {
+fn bump(out: &mut Image, base: u64, size: u64, at: u64, s: Shift) -> Result<()> {
     let v = get(out, base, size, at)?;
     let n = u32::try_from(s.image(u64::from(v)))
         .map_err(|_| malformed("__unwind_info", "shifted offset exceeds 32 bits"))?;
@@ -31,8 +32,8 @@ fn bump(out: &mut [u8], base: u64, size: u64, at: u64, s: Shift) -> Result<()> {
 }
 
 /// Shifts the unwind info section at file offset `base` (in `out`) of `size` bytes.
-pub fn shift(out: &mut [u8], base: u64, size: u64, s: Shift) -> Result<()> {
-    let g = |out: &[u8], at| get(out, base, size, at).map(u64::from);
+pub fn shift(out: &mut Image, base: u64, size: u64, s: Shift) -> Result<()> {
+    let g = |out: &Image, at| get(out, base, size, at).map(u64::from);
     if g(out, 0)? != u64::from(UNWIND_SECTION_VERSION) {
         return Err(malformed("__unwind_info", "unknown version"));
     }

@@ -94,7 +94,7 @@ impl Planned for ElfPlan {
 
     fn change(&self) -> Change<'_> {
         match &self.stripped {
-            Some((_, whole)) => Change::Whole(whole),
+            Some((_, whole)) => Change::whole(whole),
             None => patch_change(&self.rewrite),
         }
     }

@@ -1,5 +1,5 @@
 //! The Mach-O back end of `shenzi patch`: maps the shared flags to a Mach-O edit set, plans it
-//! with the Mach-O crate (in-place header writes, or the whole file when a slice shifts), checks
+//! with the Mach-O crate (in-place header writes, or runs of the input and new bytes when a slice shifts), checks
 //! outputs, prints plans and summaries. The install_name_tool and codesign front ends share
 //! [`options`] and [`commit`].
 
@@ -8,10 +8,10 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use shenzi_macho::{EditSet, Options, Output, Rewrite, RpathOp, Semantics};
+use shenzi_macho::{EditSet, Options, Output, Piece, Rewrite, RpathOp, Semantics};
 
 use super::{Args, Planned};
-use crate::fileio::{self, Change};
+use crate::fileio::{self, Change, Run};
 
 fn b(s: &std::ffi::OsString) -> Vec<u8> {
     s.as_bytes().to_vec()
@@ -139,8 +139,7 @@ impl Planned for MachoPlan {
     fn output<'a>(&'a self, input: &'a [u8]) -> Cow<'a, [u8]> {
         match self.rewrite.output() {
             Output::Unchanged => Cow::Borrowed(input),
-            Output::Whole(bytes) => Cow::Borrowed(bytes),
-            Output::Patch { .. } => Cow::Owned(self.rewrite.apply(input)),
+            Output::Pieces(_) | Output::Patch { .. } => Cow::Owned(self.rewrite.apply(input)),
         }
     }
 
@@ -150,7 +149,19 @@ impl Planned for MachoPlan {
                 new_len: self.input_len,
                 writes: Vec::new(),
             },
-            Output::Whole(bytes) => Change::Whole(bytes),
+            Output::Pieces(pieces) => Change::Runs(
+                pieces
+                    .iter()
+                    .map(|p| match p {
+                        Piece::Input { offset, len } => Run::Input {
+                            offset: *offset,
+                            len: *len,
+                        },
+                        Piece::Bytes(b) => Run::Bytes(b),
+                        Piece::Zeros(n) => Run::Zeros(*n),
+                    })
+                    .collect(),
+            ),
             Output::Patch { writes, new_len } => Change::Patch {
                 new_len: *new_len,
                 writes: writes.iter().map(|(o, b)| (*o, b.as_slice())).collect(),
