@@ -356,8 +356,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         redactor: redactor.as_ref(),
     };
     let report_path = tmp.path.join("shenzi-manifest.json");
-    std::fs::write(&report_path, report::json(&plan, &written, &facts)?)?;
-    write::set_mtime(&report_path, mtime)?;
+    write::create_with(
+        &report_path,
+        0o644,
+        mtime,
+        report::json(&plan, &written, &facts)?.as_bytes(),
+    )?;
     let app_name = manifest.entry.module.clone().unwrap_or_else(|| {
         script_dest
             .as_deref()
@@ -378,9 +382,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         },
     )?;
     let sbom_path = tmp.path.join(sbom::FILE_NAME);
-    std::fs::write(&sbom_path, sbom_text)
-        .with_context(|| format!("cannot write {}", sbom_path.display()))?;
-    write::set_mtime(&sbom_path, mtime)?;
+    write::create_with(&sbom_path, 0o644, mtime, sbom_text.as_bytes())?;
     write::set_mtime(&tmp.path, mtime)?;
 
     let mut tmp = tmp;

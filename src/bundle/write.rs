@@ -6,8 +6,10 @@
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
+use std::fs::{File, OpenOptions};
+use std::io::Write as _;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -87,33 +89,70 @@ fn mode_of(src: &Path) -> u32 {
     }
 }
 
+/// Creates the file `dst` with exactly `mode` and the fixed `mtime`, its content from `fill`
+/// (which returns the bytes it wrote); everything through the one open file.
+fn create(
+    dst: &Path,
+    mode: u32,
+    mtime: i64,
+    fill: impl FnOnce(&mut File) -> std::io::Result<u64>,
+) -> Result<u64> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(dst)
+        .with_context(|| format!("cannot create {}", dst.display()))?;
+    let n = fill(&mut f).with_context(|| format!("cannot write {}", dst.display()))?;
+    // The umask may have narrowed the mode at creation.
+    f.set_permissions(std::fs::Permissions::from_mode(mode))?;
+    let t = std::fs::FileTimes::new()
+        .set_accessed(fixed_time(mtime))
+        .set_modified(fixed_time(mtime));
+    f.set_times(t)
+        .with_context(|| format!("cannot set the time of {}", dst.display()))?;
+    Ok(n)
+}
+
+fn fixed_time(secs: i64) -> std::time::SystemTime {
+    let d = std::time::Duration::from_secs(secs.unsigned_abs());
+    if secs >= 0 {
+        std::time::UNIX_EPOCH + d
+    } else {
+        std::time::UNIX_EPOCH - d
+    }
+}
+
+/// Creates `dst` holding `data`.
+pub fn create_with(dst: &Path, mode: u32, mtime: i64, data: &[u8]) -> Result<u64> {
+    create(dst, mode, mtime, |f| {
+        f.write_all(data)?;
+        Ok(data.len() as u64)
+    })
+}
+
 fn write_item(item: &Item, root: &Path, mtime: i64, strip: bool) -> Result<Outcome> {
     let dst = root.join(&item.dest);
+    let written = |bytes| Outcome::Written {
+        bytes,
+        patched: None,
+        stripped: 0,
+    };
     match &item.source {
         Source::Symlink(target) => {
             std::os::unix::fs::symlink(target, &dst)
                 .with_context(|| format!("cannot create the link {}", item.dest))?;
+            set_mtime(&dst, mtime)?;
             Ok(Outcome::Link)
         }
         Source::Bytes { data, exec } => {
-            std::fs::write(&dst, data)?;
             let mode = if *exec { 0o755 } else { 0o644 };
-            std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(mode))?;
-            Ok(Outcome::Written {
-                bytes: data.len() as u64,
-                patched: None,
-                stripped: 0,
-            })
+            Ok(written(create_with(&dst, mode, mtime, data)?))
         }
         Source::Zip(members) => {
             let data = zip_archive(members, mtime)?;
-            std::fs::write(&dst, &data)?;
-            std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o644))?;
-            Ok(Outcome::Written {
-                bytes: data.len() as u64,
-                patched: None,
-                stripped: 0,
-            })
+            Ok(written(create_with(&dst, 0o644, mtime, &data)?))
         }
         Source::File(src) => {
             let mode = mode_of(src);
@@ -126,9 +165,10 @@ fn write_item(item: &Item, root: &Path, mtime: i64, strip: bool) -> Result<Outco
                     Some(Edit::MachO { .. }) => false,
                     None => is_elf(src)?,
                 };
+            let read =
+                || std::fs::read(src).with_context(|| format!("cannot read {}", src.display()));
             let bytes = if item.edit.is_some() || strip {
-                let data =
-                    std::fs::read(src).with_context(|| format!("cannot read {}", src.display()))?;
+                let data = read()?;
                 let mut steps = Vec::new();
                 let data = match strip.then(|| strip_elf(&data, src)).transpose()?.flatten() {
                     Some((saved, bytes)) => {
@@ -147,23 +187,18 @@ fn write_item(item: &Item, root: &Path, mtime: i64, strip: bool) -> Result<Outco
                     None => data,
                 };
                 patched = (!steps.is_empty()).then(|| steps.join("; "));
-                std::fs::write(&dst, &out)?;
-                out.len() as u64
+                create_with(&dst, mode, mtime, &out)?
             } else if item.dest.ends_with(".pyc") {
-                let data =
-                    std::fs::read(src).with_context(|| format!("cannot read {}", src.display()))?;
-                match super::pyc::restamp(data, src, mtime) {
-                    Some(d) => {
-                        std::fs::write(&dst, &d)?;
-                        d.len() as u64
-                    }
+                match super::pyc::restamp(read()?, src, mtime) {
+                    Some(d) => create_with(&dst, mode, mtime, &d)?,
                     None => return Ok(Outcome::Skipped),
                 }
             } else {
-                std::fs::copy(src, &dst)
+                let mut from =
+                    File::open(src).with_context(|| format!("cannot read {}", src.display()))?;
+                create(&dst, mode, mtime, |to| std::io::copy(&mut from, to))
                     .with_context(|| format!("cannot copy {} to {}", src.display(), item.dest))?
             };
-            std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(mode))?;
             Ok(Outcome::Written {
                 bytes,
                 patched,
@@ -350,13 +385,8 @@ pub fn write(
         bar.inc(1);
     }
 
-    // Fixed times everywhere, directories last (writing into them changes theirs).
-    for dest in outcomes.keys() {
-        let p = root.join(dest);
-        if p.symlink_metadata().is_ok() {
-            set_mtime(&p, mtime)?;
-        }
-    }
+    // Files and links got their fixed times when written (a hard link shares its file's);
+    // directories get theirs last, since writing into them changes it.
     let mut all_dirs: Vec<PathBuf> = Vec::new();
     for d in &dirs {
         let mut cur = d.as_path();

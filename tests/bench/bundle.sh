@@ -76,7 +76,7 @@ PY
 }
 du_bundle=$(du -sm "$work/dist" | cut -f1)
 du_venv=$(du -sm "$venv" | cut -f1)
-echo "shenzi bundle --manifest: $(echo "$sh_t / $cp_t" | bc -l | xargs printf '%.2f')x the time of cp -a of the venv (target <= 2x)"
+echo "shenzi bundle --manifest: $(echo "$sh_t / $cp_t" | bc -l | xargs printf '%.2f')x the time of cp -a of the venv (target <= 1x)"
 echo "shenzi bundle (with the observed run): $(echo "$e2e_t / $cp_t" | bc -l | xargs printf '%.2f')x cp -a"
 if [ -n "$pi_t" ]; then
     echo "pyinstaller --onedir / shenzi bundle --manifest: $(echo "$pi_t / $sh_t" | bc -l | xargs printf '%.1f')x (target >= 10x)"
