@@ -5,8 +5,9 @@
 //! [`LoadCommand`]s) `→` [`EditSet`] (what to change; the edit works on owned commands) `→`
 //! plan (the commands fit in place, the image shifts by Δ, or an object file's data moves; the
 //! code signature is placed; the result is a typed layout that `--dry-run` reports as a
-//! [`SlicePlan`]) `→` emit (an [`Output`]: writes in place, or the whole new file) `→` [`check`]
-//! (the output parses, verifies and holds the requested state). Nothing here touches the file
+//! [`SlicePlan`]) `→` emit (an [`Output`]: writes in place, or the new file as [`Piece`]s: runs
+//! of the input and the bytes that changed, never a copy of the whole) `→` [`check`] (the
+//! output parses, verifies and holds the requested state). Nothing here touches the file
 //! system: the caller applies the [`Rewrite`] to a file or a buffer.
 //!
 //! A new load command kind is a variant of [`Command`] (with a struct for its fields); every

@@ -282,9 +282,10 @@ pub type PageRelease = fn(&[u8]);
 static PAGE_RELEASE: std::sync::OnceLock<PageRelease> = std::sync::OnceLock::new();
 
 /// Installs, once per process, a function that page hashing calls with each run of input
-/// bytes (about 1 MiB) it has finished hashing, and a shift with the input it has copied. A caller that hands this crate a memory map of
-/// a file can drop those pages from the map there (`madvise(MADV_DONTNEED)`), so that signing
-/// or verifying a file of any size keeps only a few MiB resident. The function must leave the
+/// bytes (about 4 MiB per hashing thread) it has finished hashing. A caller that hands this
+/// crate a memory map of a file can drop those pages from the map there
+/// (`madvise(MADV_DONTNEED)`), so that signing or verifying a file of any size keeps only a
+/// few MiB resident. The function must leave the
 /// bytes readable and unchanged; it must ignore memory it did not map itself.
 pub fn set_page_release(release: PageRelease) {
     let _ = PAGE_RELEASE.set(release);
@@ -297,11 +298,12 @@ pub(crate) fn release(bytes: &[u8]) {
     }
 }
 
-/// Pages hashed between two calls of the release function.
-const RELEASE_EVERY: usize = 256;
+/// Bytes each hashing thread hashes between two calls of the release function: few enough
+/// calls that the page-table work they cause stays small, little enough memory held.
+const RELEASE_EVERY: u64 = 4 << 20;
 
 /// SHA-256 of every page (of 2^`shift` bytes) of `img[0, limit)`, hashed on all cores; each
-/// run of about 1 MiB of input bytes hashed is handed to the release hook.
+/// run of about 4 MiB of input bytes hashed is handed to the release hook.
 pub(crate) fn page_hashes(img: &Image, limit: u64, shift: u8) -> Vec<[u8; 32]> {
     let page = 1u64 << shift;
     let n = limit.div_ceil(page) as usize;
@@ -328,7 +330,7 @@ pub(crate) fn page_hashes(img: &Image, limit: u64, shift: u8) -> Vec<[u8; 32]> {
                             hasher.finalize().into()
                         }
                     };
-                    if (k + 1) % RELEASE_EVERY == 0 || k + 1 == count {
+                    if end - released >= RELEASE_EVERY || k + 1 == count {
                         img.release(released, end);
                         released = end;
                     }

@@ -32,10 +32,12 @@ cp_run() { rm -rf "$work/cp"; cp -a "$venv" "$work/cp"; }
 sh_run() { "$shenzi" bundle --manifest "$work/m.json" -o "$work/dist" --force; }
 small_run() { "$shenzi" bundle --manifest "$work/m.json" -o "$work/small" --force --strip --compact; }
 e2e_run() { "$shenzi" bundle --python "$venv/bin/python" "$app" -o "$work/dist2" --force; }
+obs_run() { "$shenzi" observe --python "$venv/bin/python" "$app" --out "$work/m2.json"; }
 cp_run; sh_run >/dev/null 2>&1   # warm the page cache for both
 cp_t=$(median5 cp_run)
 sh_t=$(median5 sh_run)
 e2e_t=$(median5 e2e_run)
+obs_t=$(median5 obs_run)
 small_t=$(median5 small_run)
 /usr/bin/time -o "$work/rss" -f '%M' "$shenzi" bundle --manifest "$work/m.json" -o "$work/dist" --force >/dev/null 2>&1
 rss=$(tail -1 "$work/rss")
@@ -78,6 +80,7 @@ du_bundle=$(du -sm "$work/dist" | cut -f1)
 du_venv=$(du -sm "$venv" | cut -f1)
 echo "shenzi bundle --manifest: $(echo "$sh_t / $cp_t" | bc -l | xargs printf '%.2f')x the time of cp -a of the venv (target <= 1x)"
 echo "shenzi bundle (with the observed run): $(echo "$e2e_t / $cp_t" | bc -l | xargs printf '%.2f')x cp -a"
+echo "  split: the app's observed run $(printf '%.2f' "$obs_t") s, bundling from its record $(printf '%.2f' "$sh_t") s, cp -a $(printf '%.2f' "$cp_t") s"
 if [ -n "$pi_t" ]; then
     echo "pyinstaller --onedir / shenzi bundle --manifest: $(echo "$pi_t / $sh_t" | bc -l | xargs printf '%.1f')x (target >= 10x)"
     echo "pyinstaller --onedir / shenzi bundle (with the observed run): $(echo "$pi_t / $e2e_t" | bc -l | xargs printf '%.1f')x"
