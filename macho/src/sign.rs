@@ -282,7 +282,7 @@ pub type PageRelease = fn(&[u8]);
 static PAGE_RELEASE: std::sync::OnceLock<PageRelease> = std::sync::OnceLock::new();
 
 /// Installs, once per process, a function that page hashing calls with each run of input
-/// bytes (about 4 MiB per hashing thread) it has finished hashing. A caller that hands this
+/// bytes (about 4 MiB) it has finished hashing. A caller that hands this
 /// crate a memory map of a file can drop those pages from the map there
 /// (`madvise(MADV_DONTNEED)`), so that signing or verifying a file of any size keeps only a
 /// few MiB resident. The function must leave the
@@ -298,12 +298,14 @@ pub(crate) fn release(bytes: &[u8]) {
     }
 }
 
-/// Bytes each hashing thread hashes between two calls of the release function: few enough
-/// calls that the page-table work they cause stays small, little enough memory held.
-const RELEASE_EVERY: u64 = 4 << 20;
+/// Bytes hashed as one piece of work (at least a page), after which the input behind them is
+/// given to the release function: few enough calls that the page-table work they cause stays
+/// small, little enough memory held.
+const WORK: u64 = 4 << 20;
 
-/// SHA-256 of every page (of 2^`shift` bytes) of `img[0, limit)`, hashed on all cores; each
-/// run of about 4 MiB of input bytes hashed is handed to the release hook.
+/// SHA-256 of every page (of 2^`shift` bytes) of `img[0, limit)`. Every core takes the next
+/// run of about 4 MiB until none is left, and hands the input behind each run to the release
+/// hook once hashed.
 pub(crate) fn page_hashes(img: &Image, limit: u64, shift: u8) -> Vec<[u8; 32]> {
     let page = 1u64 << shift;
     let n = limit.div_ceil(page) as usize;
@@ -312,15 +314,18 @@ pub(crate) fn page_hashes(img: &Image, limit: u64, shift: u8) -> Vec<[u8; 32]> {
         .map(|t| t.get())
         .unwrap_or(1)
         .min(16);
-    let per = n.div_ceil(threads.max(1)).max(64);
+    let per = (WORK / page).max(1) as usize;
+    let work = std::sync::Mutex::new(out.chunks_mut(per).enumerate());
     std::thread::scope(|sc| {
-        for (ci, chunk) in out.chunks_mut(per).enumerate() {
-            sc.spawn(move || {
+        for _ in 0..threads {
+            sc.spawn(|| loop {
+                let next = work.lock().unwrap_or_else(|e| e.into_inner()).next();
+                let Some((ci, chunk)) = next else {
+                    return;
+                };
                 let first = (ci * per) as u64 * page;
-                let mut released = first;
-                let count = chunk.len();
                 for (k, h) in chunk.iter_mut().enumerate() {
-                    let start = (ci * per + k) as u64 * page;
+                    let start = first + k as u64 * page;
                     let end = (start + page).min(limit);
                     *h = match img.input_slice(start, end) {
                         Some(b) => Sha256::digest(b).into(),
@@ -330,11 +335,8 @@ pub(crate) fn page_hashes(img: &Image, limit: u64, shift: u8) -> Vec<[u8; 32]> {
                             hasher.finalize().into()
                         }
                     };
-                    if end - released >= RELEASE_EVERY || k + 1 == count {
-                        img.release(released, end);
-                        released = end;
-                    }
                 }
+                img.release(first, (first + chunk.len() as u64 * page).min(limit));
             });
         }
     });
