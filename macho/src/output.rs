@@ -1,5 +1,10 @@
 //! What a rewrite does to a file, or to one slice of it, and the one loop that applies it.
 
+use std::io::{self, Write};
+
+use crate::bytes::WriteAt;
+use crate::image::Image;
+
 /// The new content of a file or slice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
@@ -58,41 +63,81 @@ impl Output {
     /// The new content of `data`, in memory. A write past the new length (only possible in a
     /// hand-made `Output`) is cut off there; input runs outside `data` read as zeros.
     pub fn apply(&self, data: &[u8]) -> Vec<u8> {
+        let mut out =
+            Vec::with_capacity(usize::try_from(self.new_len(data.len() as u64)).unwrap_or(0));
+        // Writing into a vector cannot fail.
+        let _ = self.write_to(data, &mut out);
+        out
+    }
+
+    /// The new content of `data` as pieces, in order.
+    pub fn into_pieces(self, data: &[u8]) -> Vec<Piece> {
         match self {
-            Output::Unchanged => data.to_vec(),
-            Output::Pieces(pieces) => {
-                let mut out = Vec::with_capacity(self.new_len(0) as usize);
-                for p in pieces {
-                    match p {
-                        Piece::Input { offset, len } => {
-                            let at = out.len();
-                            let from = usize::try_from(*offset).unwrap_or(usize::MAX);
-                            let n = usize::try_from(*len).unwrap_or(usize::MAX);
-                            let have = data.get(from..).unwrap_or(&[]);
-                            let have = &have[..n.min(have.len())];
-                            out.extend_from_slice(have);
-                            out.resize(at + n, 0);
-                        }
-                        Piece::Bytes(b) => out.extend_from_slice(b),
-                        Piece::Zeros(n) => {
-                            out.resize(out.len() + usize::try_from(*n).unwrap_or(usize::MAX), 0)
-                        }
+            Output::Pieces(p) => p,
+            other => other.computed_pieces(data),
+        }
+    }
+
+    /// The pieces of an output that is not already pieces.
+    fn computed_pieces(&self, data: &[u8]) -> Vec<Piece> {
+        match self {
+            Output::Pieces(p) => p.clone(),
+            Output::Unchanged => vec![Piece::Input {
+                offset: 0,
+                len: data.len() as u64,
+            }],
+            Output::Patch { writes, new_len } => {
+                let mut img = Image::over(data);
+                img.set_len(*new_len);
+                for (off, b) in writes {
+                    // Cut off at the new length, as documented for hand-made writes.
+                    let end = (*new_len).min(off.saturating_add(b.len() as u64));
+                    if *off < end {
+                        let _ = img.write_at(*off, &b[..(end - off) as usize]);
                     }
                 }
-                out
-            }
-            Output::Patch { writes, new_len } => {
-                let len = usize::try_from(*new_len).unwrap_or(usize::MAX);
-                let mut out = data.to_vec();
-                out.resize(len, 0);
-                for (off, b) in writes {
-                    let at = usize::try_from(*off).unwrap_or(usize::MAX).min(len);
-                    let n = b.len().min(len - at);
-                    out[at..at + n].copy_from_slice(&b[..n]);
-                }
-                out
+                img.into_pieces()
             }
         }
+    }
+
+    /// Writes the new content of `data` to `out` without holding it in memory: input runs are
+    /// written from `data` a few MiB at a time, each run handed to the page-release hook once
+    /// written. Returns the bytes written.
+    pub fn write_to(&self, data: &[u8], out: &mut impl Write) -> io::Result<u64> {
+        const CHUNK: u64 = 4 << 20;
+        let computed;
+        let pieces = match self {
+            Output::Pieces(p) => p,
+            other => {
+                computed = other.computed_pieces(data);
+                &computed
+            }
+        };
+        let mut written = 0u64;
+        for p in pieces {
+            match p {
+                Piece::Input { offset, len } => {
+                    let mut at = *offset;
+                    let end = offset.saturating_add(*len);
+                    while at < end {
+                        let stop = (at + CHUNK).min(end);
+                        let have = (data.len() as u64).clamp(at, stop);
+                        if at < have {
+                            let b = &data[at as usize..have as usize];
+                            out.write_all(b)?;
+                            crate::sign::release(b);
+                        }
+                        zeros(out, stop - have)?;
+                        at = stop;
+                    }
+                }
+                Piece::Bytes(b) => out.write_all(b)?,
+                Piece::Zeros(n) => zeros(out, *n)?,
+            }
+            written += p.len();
+        }
+        Ok(written)
     }
 
     /// The new length, for input `old_len` bytes long.
@@ -101,6 +146,47 @@ impl Output {
             Output::Unchanged => old_len,
             Output::Patch { new_len, .. } => *new_len,
             Output::Pieces(p) => p.iter().map(Piece::len).sum(),
+        }
+    }
+}
+
+fn zeros(out: &mut impl Write, mut n: u64) -> io::Result<()> {
+    const ZEROS: [u8; 4096] = [0; 4096];
+    while n > 0 {
+        let k = n.min(ZEROS.len() as u64);
+        out.write_all(&ZEROS[..k as usize])?;
+        n -= k;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// In-place writes and a new length give the input with the writes over it, cut off or
+        /// zero-extended to the new length, written out as pieces or applied in memory.
+        #[test]
+        fn patch_output_is_the_input_with_its_writes(
+            data in proptest::collection::vec(any::<u8>(), 0..20_000),
+            writes in proptest::collection::vec(
+                (0..24_000u64, proptest::collection::vec(any::<u8>(), 0..5000)), 0..6),
+            new_len in 0..24_000u64,
+        ) {
+            let mut want = data.clone();
+            want.resize(new_len as usize, 0);
+            for (off, b) in &writes {
+                let at = (*off as usize).min(want.len());
+                let n = b.len().min(want.len() - at);
+                want[at..at + n].copy_from_slice(&b[..n]);
+            }
+            let out = Output::Patch { writes, new_len };
+            prop_assert_eq!(out.apply(&data), want.clone());
+            let mut streamed = Vec::new();
+            prop_assert_eq!(out.write_to(&data, &mut streamed).unwrap(), new_len);
+            prop_assert_eq!(streamed, want);
         }
     }
 }

@@ -5,7 +5,6 @@
 use crate::edit::EditSet;
 use crate::error::{Error, Result};
 use crate::fat::{is_fat, Fat};
-use crate::image::Image;
 use crate::layout::SlicePlan;
 use crate::output::{Output, Piece};
 use crate::plan::Options;
@@ -40,9 +39,15 @@ impl Rewrite {
         self.output.is_unchanged()
     }
 
-    /// The new file content.
+    /// The new file content, in memory.
     pub fn apply(&self, data: &[u8]) -> Vec<u8> {
         self.output.apply(data)
+    }
+
+    /// Writes the new file content to `out` (input runs straight from `data`); returns the
+    /// bytes written.
+    pub fn write_to(&self, data: &[u8], out: &mut impl std::io::Write) -> std::io::Result<u64> {
+        self.output.write_to(data, out)
     }
 }
 
@@ -137,21 +142,7 @@ fn fat_pieces(data: &[u8], fat: &Fat, outs: Vec<Output>) -> Result<Vec<Piece>> {
     for ((o, a), to) in outs.into_iter().zip(fat.arches()).zip(&placed) {
         pieces.push(Piece::Zeros(to.offset - pos));
         let slice = fat.slice(data, a);
-        let own = match o {
-            Output::Unchanged => vec![Piece::Input {
-                offset: 0,
-                len: slice.len() as u64,
-            }],
-            Output::Patch { writes, new_len } => {
-                let mut img = Image::over(slice);
-                img.set_len(new_len);
-                for (off, b) in &writes {
-                    crate::bytes::put(&mut img, *off, b, "slice")?;
-                }
-                img.into_pieces()
-            }
-            Output::Pieces(p) => p,
-        };
+        let own = o.into_pieces(slice);
         pieces.extend(own.into_iter().map(|p| match p {
             Piece::Input { offset, len } => Piece::Input {
                 offset: a.offset + offset,

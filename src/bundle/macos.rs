@@ -50,11 +50,11 @@ pub fn macho_options(src: &Path) -> shenzi_macho::Options {
 }
 
 /// The slice of `arch` of a fat file, as a thin file.
-pub fn thin(data: &[u8], arch: &str) -> Result<Vec<u8>> {
+pub fn thin<'d>(data: &'d [u8], arch: &str) -> Result<&'d [u8]> {
     let fat = shenzi_macho::Fat::parse(data)?;
     for (a, (_, bytes)) in fat.arches().iter().zip(shenzi_macho::slices(data)?) {
         if shenzi_macho::arch_name(a.cputype, a.cpusubtype) == arch {
-            return Ok(bytes.to_vec());
+            return Ok(bytes);
         }
     }
     bail!("the file has no {arch} slice")

@@ -158,16 +158,23 @@ fn write_item(item: &Item, root: &Path, mtime: i64, strip: bool) -> Result<Outco
             let mode = mode_of(src);
             let mut patched = None;
             let mut stripped = 0;
+            let elf_edits = match &item.edit {
+                Some(Edit::MachO { edits, thin }) => {
+                    let (n, steps) = write_macho(src, &dst, mode, mtime, edits, thin.as_deref())?;
+                    return Ok(Outcome::Written {
+                        bytes: n,
+                        patched: Some(steps),
+                        stripped: 0,
+                    });
+                }
+                Some(Edit::Elf(edits)) => Some(edits),
+                None => None,
+            };
             // An ELF edit says what the file is; other copies are told by their magic.
-            let strip = strip
-                && match item.edit {
-                    Some(Edit::Elf(_)) => true,
-                    Some(Edit::MachO { .. }) => false,
-                    None => is_elf(src)?,
-                };
+            let strip = strip && (elf_edits.is_some() || is_elf(src)?);
             let read =
                 || std::fs::read(src).with_context(|| format!("cannot read {}", src.display()));
-            let bytes = if item.edit.is_some() || strip {
+            let bytes = if elf_edits.is_some() || strip {
                 let data = read()?;
                 let mut steps = Vec::new();
                 let data = match strip.then(|| strip_elf(&data, src)).transpose()?.flatten() {
@@ -178,9 +185,9 @@ fn write_item(item: &Item, root: &Path, mtime: i64, strip: bool) -> Result<Outco
                     }
                     None => data,
                 };
-                let out = match &item.edit {
-                    Some(edit) => {
-                        let (out, s) = apply_edit(&data, edit, src)?;
+                let out = match elf_edits {
+                    Some(edits) => {
+                        let (out, s) = edit_elf(&data, edits, src)?;
                         steps.push(s);
                         out
                     }
@@ -249,45 +256,63 @@ fn zip_archive(members: &[Member], mtime: i64) -> Result<Vec<u8>> {
     super::zipfile::archive(&files, mtime)
 }
 
-/// The edited bytes of a binary and what was done, checked like `shenzi patch` checks its
+/// The edited bytes of an ELF file and what was done, checked like `shenzi patch` checks its
 /// outputs before anything is written.
-fn apply_edit(data: &[u8], edit: &Edit, src: &Path) -> Result<(Vec<u8>, String)> {
-    match edit {
-        Edit::Elf(edits) => {
-            let elf = shenzi_elf::Elf::parse(data)
-                .with_context(|| format!("cannot parse {}", src.display()))?;
-            let opts = shenzi_elf::Options::default();
-            let rw = shenzi_elf::plan(&elf, edits, &opts, None)
-                .with_context(|| format!("cannot patch {}", src.display()))?;
-            let out = rw.output(data);
-            shenzi_elf::check(&elf, &out, edits, &opts, None)
-                .with_context(|| format!("patched {} does not check out", src.display()))?;
-            Ok((out, rw.plan.steps.join("; ")))
+fn edit_elf(data: &[u8], edits: &shenzi_elf::EditSet, src: &Path) -> Result<(Vec<u8>, String)> {
+    let elf =
+        shenzi_elf::Elf::parse(data).with_context(|| format!("cannot parse {}", src.display()))?;
+    let opts = shenzi_elf::Options::default();
+    let rw = shenzi_elf::plan(&elf, edits, &opts, None)
+        .with_context(|| format!("cannot patch {}", src.display()))?;
+    let out = rw.output(data);
+    shenzi_elf::check(&elf, &out, edits, &opts, None)
+        .with_context(|| format!("patched {} does not check out", src.display()))?;
+    Ok((out, rw.plan.steps.join("; ")))
+}
+
+/// Writes the edited Mach-O file `src` (thinned to `thin`) at `dst` straight from a map of the
+/// source, then checks the file written, as `shenzi patch` checks its outputs: a large dylib
+/// is never held in memory. Returns the bytes written and what was done.
+fn write_macho(
+    src: &Path,
+    dst: &Path,
+    mode: u32,
+    mtime: i64,
+    edits: &shenzi_macho::EditSet,
+    thin: Option<&str>,
+) -> Result<(u64, String)> {
+    let file = File::open(src).with_context(|| format!("cannot read {}", src.display()))?;
+    // SAFETY: a read-only map of a bundle source, read while the bundle is written.
+    let map = unsafe { crate::mapped::map(&file) }
+        .with_context(|| format!("cannot map {}", src.display()))?;
+    let mut steps = Vec::new();
+    let input = match thin {
+        Some(arch) if shenzi_macho::is_fat(&map) => {
+            steps.push(format!("keep only {arch}"));
+            super::macos::thin(&map, arch)
+                .with_context(|| format!("cannot thin {}", src.display()))?
         }
-        Edit::MachO { edits, thin } => {
-            let mut steps = Vec::new();
-            let thinned;
-            let input = match thin {
-                Some(arch) if shenzi_macho::is_fat(data) => {
-                    thinned = super::macos::thin(data, arch)
-                        .with_context(|| format!("cannot thin {}", src.display()))?;
-                    steps.push(format!("keep only {arch}"));
-                    thinned.as_slice()
-                }
-                _ => data,
-            };
-            let opts = super::macos::macho_options(src);
-            let rw = shenzi_macho::rewrite(input, edits, &opts)
-                .with_context(|| format!("cannot patch {}", src.display()))?;
-            let out = rw.apply(input);
-            shenzi_macho::check(&out, true)
-                .with_context(|| format!("patched {} does not check out", src.display()))?;
-            for s in rw.slices() {
-                steps.push(format!("{}: {:?}", s.arch, s.layout));
-            }
-            Ok((out, steps.join("; ")))
-        }
+        _ => &map[..],
+    };
+    let opts = super::macos::macho_options(src);
+    let rw = shenzi_macho::rewrite(input, edits, &opts)
+        .with_context(|| format!("cannot patch {}", src.display()))?;
+    let n = create(dst, mode, mtime, |f| {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+        let n = rw.write_to(input, &mut w)?;
+        w.flush()?;
+        Ok(n)
+    })?;
+    let written = File::open(dst).with_context(|| format!("cannot read {}", dst.display()))?;
+    // SAFETY: a read-only map of the file just written into the bundle being built.
+    let out = unsafe { crate::mapped::map(&written) }
+        .with_context(|| format!("cannot map {}", dst.display()))?;
+    shenzi_macho::check(&out, true)
+        .with_context(|| format!("patched {} does not check out", src.display()))?;
+    for s in rw.slices() {
+        steps.push(format!("{}: {:?}", s.arch, s.layout));
     }
+    Ok((n, steps.join("; ")))
 }
 
 /// Plain copies whose source has the same bytes and mode as an earlier item's (in path order):
