@@ -9,7 +9,7 @@ use std::ffi::CString;
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -175,26 +175,10 @@ fn write_item(item: &Item, root: &Path, mtime: i64, strip: bool) -> Result<Outco
             let read =
                 || std::fs::read(src).with_context(|| format!("cannot read {}", src.display()));
             let bytes = if elf_edits.is_some() || strip {
-                let data = read()?;
-                let mut steps = Vec::new();
-                let data = match strip.then(|| strip_elf(&data, src)).transpose()?.flatten() {
-                    Some((saved, bytes)) => {
-                        stripped = saved;
-                        steps.push(format!("strip {saved} bytes"));
-                        bytes
-                    }
-                    None => data,
-                };
-                let out = match elf_edits {
-                    Some(edits) => {
-                        let (out, s) = edit_elf(&data, edits, src)?;
-                        steps.push(s);
-                        out
-                    }
-                    None => data,
-                };
-                patched = (!steps.is_empty()).then(|| steps.join("; "));
-                create_with(&dst, mode, mtime, &out)?
+                let done = write_elf(src, &dst, mode, mtime, elf_edits, strip)?;
+                stripped = done.stripped;
+                patched = (!done.steps.is_empty()).then(|| done.steps.join("; "));
+                done.bytes
             } else if item.dest.ends_with(".pyc") {
                 match super::pyc::restamp(read()?, src, mtime) {
                     Some(d) => create_with(&dst, mode, mtime, &d)?,
@@ -224,14 +208,123 @@ fn is_elf(path: &Path) -> Result<bool> {
     Ok(f.read_exact(&mut magic).is_ok() && shenzi_elf::is_elf(&magic))
 }
 
-/// `--strip` of one ELF file, checked like `shenzi patch --strip-debug`: the bytes saved and
-/// the stripped bytes, or `None` when there is nothing to strip.
-fn strip_elf(data: &[u8], src: &Path) -> Result<Option<(u64, Vec<u8>)>> {
-    let elf =
-        shenzi_elf::Elf::parse(data).with_context(|| format!("cannot parse {}", src.display()))?;
-    Ok(crate::patch::elf::strip_checked(&elf)
-        .with_context(|| format!("cannot strip {}", src.display()))?
-        .map(|(s, bytes)| (s.bytes_saved(), bytes)))
+/// What [`write_elf`] did.
+struct ElfDone {
+    bytes: u64,
+    stripped: u64,
+    steps: Vec<String>,
+}
+
+/// A read-only map of `path`.
+fn map_file(path: &Path) -> Result<crate::mapped::Map> {
+    let f = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    // SAFETY: a read-only map of a bundle source or of a file this bundle has just written;
+    // nothing writes either while the map is read.
+    unsafe { crate::mapped::map(&f) }.with_context(|| format!("cannot map {}", path.display()))
+}
+
+/// Writes the ELF file `src` at `dst`, stripped (`--strip`) and then edited, without holding
+/// it in memory: the strip is written from a map of the source, an edit is a kernel copy plus
+/// its few writes. Each step is checked from the file it wrote, as `shenzi patch` checks its
+/// outputs.
+fn write_elf(
+    src: &Path,
+    dst: &Path,
+    mode: u32,
+    mtime: i64,
+    edits: Option<&shenzi_elf::EditSet>,
+    strip: bool,
+) -> Result<ElfDone> {
+    let source = map_file(src)?;
+    let elf = shenzi_elf::Elf::parse(&source)
+        .with_context(|| format!("cannot parse {}", src.display()))?;
+    let mut done = ElfDone {
+        bytes: 0,
+        stripped: 0,
+        steps: Vec::new(),
+    };
+    let plan = if strip {
+        shenzi_elf::strip(&elf).with_context(|| format!("cannot strip {}", src.display()))?
+    } else {
+        None
+    };
+    let Some(edits) = edits else {
+        let Some(s) = plan else {
+            // Nothing to strip and nothing to edit: the file as it is.
+            let mut from = File::open(src)?;
+            done.bytes = create(dst, mode, mtime, |to| std::io::copy(&mut from, to))?;
+            return Ok(done);
+        };
+        done.bytes = write_stripped(&s, &elf, dst, mode, mtime)?;
+        done.stripped = s.bytes_saved();
+        done.steps.push(format!("strip {} bytes", s.bytes_saved()));
+        return Ok(done);
+    };
+    // The bytes the edit is planned on: the source, or its stripped copy beside `dst`.
+    let staged = match &plan {
+        Some(s) => {
+            let stage = dst.with_file_name(format!(
+                ".{}.shenzi-strip",
+                dst.file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default()
+            ));
+            write_stripped(s, &elf, &stage, mode, mtime)?;
+            done.stripped = s.bytes_saved();
+            done.steps.push(format!("strip {} bytes", s.bytes_saved()));
+            Some(stage)
+        }
+        None => None,
+    };
+    let base_path = staged.as_deref().unwrap_or(src);
+    let base_map;
+    let base = match &staged {
+        Some(stage) => {
+            base_map = map_file(stage)?;
+            shenzi_elf::Elf::parse(&base_map)
+                .with_context(|| format!("cannot parse the stripped {}", src.display()))?
+        }
+        None => elf,
+    };
+    let opts = shenzi_elf::Options::default();
+    let rw = shenzi_elf::plan(&base, edits, &opts, None)
+        .with_context(|| format!("cannot patch {}", src.display()))?;
+    let mut from = File::open(base_path)?;
+    done.bytes = create(dst, mode, mtime, |to| {
+        std::io::copy(&mut from, to)?;
+        for w in &rw.writes {
+            to.write_all_at(&w.bytes, w.offset)?;
+        }
+        to.set_len(rw.new_len)?;
+        Ok(rw.new_len)
+    })?;
+    if let Some(stage) = &staged {
+        std::fs::remove_file(stage).ok();
+    }
+    let out = map_file(dst)?;
+    shenzi_elf::check(&base, &out, edits, &opts, None)
+        .with_context(|| format!("patched {} does not check out", src.display()))?;
+    done.steps.push(rw.plan.steps.join("; "));
+    Ok(done)
+}
+
+/// Writes the strip `s` of `elf` at `path` and checks the file written.
+fn write_stripped(
+    s: &shenzi_elf::Stripped,
+    elf: &shenzi_elf::Elf,
+    path: &Path,
+    mode: u32,
+    mtime: i64,
+) -> Result<u64> {
+    let n = create(path, mode, mtime, |f| {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+        s.write_to(elf.data(), &mut w)?;
+        w.flush()?;
+        Ok(s.new_len())
+    })?;
+    s.check(elf, &map_file(path)?)
+        .with_context(|| format!("stripped {} does not check out", path.display()))?;
+    Ok(n)
 }
 
 /// The bytes of a `--compact` archive: members read in parallel, byte-code made independent of
@@ -254,20 +347,6 @@ fn zip_archive(members: &[Member], mtime: i64) -> Result<Vec<u8>> {
         .collect::<Result<_>>()?;
     let files: Vec<(String, Vec<u8>, u32)> = files.into_iter().flatten().collect();
     super::zipfile::archive(&files, mtime)
-}
-
-/// The edited bytes of an ELF file and what was done, checked like `shenzi patch` checks its
-/// outputs before anything is written.
-fn edit_elf(data: &[u8], edits: &shenzi_elf::EditSet, src: &Path) -> Result<(Vec<u8>, String)> {
-    let elf =
-        shenzi_elf::Elf::parse(data).with_context(|| format!("cannot parse {}", src.display()))?;
-    let opts = shenzi_elf::Options::default();
-    let rw = shenzi_elf::plan(&elf, edits, &opts, None)
-        .with_context(|| format!("cannot patch {}", src.display()))?;
-    let out = rw.output(data);
-    shenzi_elf::check(&elf, &out, edits, &opts, None)
-        .with_context(|| format!("patched {} does not check out", src.display()))?;
-    Ok((out, rw.plan.steps.join("; ")))
 }
 
 /// Writes the edited Mach-O file `src` (thinned to `thin`) at `dst` straight from a map of the
