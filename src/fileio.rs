@@ -788,26 +788,11 @@ fn replace(input: &Input, target: &Path, change: Change, verify: Verify) -> Resu
         output_temp(target)
     };
     let result = (|| -> Result<()> {
-        let f = match &change {
-            Change::Patch { new_len, writes } => {
-                fs::copy(&input.real, &temp)
-                    .with_context(|| format!("{}: cannot create", temp.display()))?;
-                let f = OpenOptions::new().write(true).open(&temp)?;
-                for (off, bytes) in writes {
-                    f.write_all_at(bytes, *off)?;
-                }
-                f.set_len(*new_len)?;
-                f
-            }
-            Change::Runs(runs) => {
-                let f = File::create(&temp)
-                    .with_context(|| format!("{}: cannot create", temp.display()))?;
-                write_runs(input, runs, &f)
-                    .with_context(|| format!("{}: cannot write", temp.display()))?;
-                f.set_permissions(fs::metadata(&input.real)?.permissions())?;
-                f
-            }
-        };
+        let f =
+            File::create(&temp).with_context(|| format!("{}: cannot create", temp.display()))?;
+        write_change(input, &change, &f)
+            .with_context(|| format!("{}: cannot write", temp.display()))?;
+        f.set_permissions(fs::metadata(&input.real)?.permissions())?;
         sync_and_verify(&f, &temp, verify)?;
         install(&temp, target)
     })();

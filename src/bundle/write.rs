@@ -124,6 +124,12 @@ fn fixed_time(secs: i64) -> std::time::SystemTime {
     }
 }
 
+/// Creates `dst` as a copy of `src` (copied by the kernel where it can).
+fn copy_file(src: &Path, dst: &Path, mode: u32, mtime: i64) -> Result<u64> {
+    let mut from = File::open(src).with_context(|| format!("cannot read {}", src.display()))?;
+    create(dst, mode, mtime, |to| std::io::copy(&mut from, to))
+}
+
 /// Creates `dst` holding `data`.
 pub fn create_with(dst: &Path, mode: u32, mtime: i64, data: &[u8]) -> Result<u64> {
     create(dst, mode, mtime, |f| {
@@ -185,9 +191,7 @@ fn write_item(item: &Item, root: &Path, mtime: i64, strip: bool) -> Result<Outco
                     None => return Ok(Outcome::Skipped),
                 }
             } else {
-                let mut from =
-                    File::open(src).with_context(|| format!("cannot read {}", src.display()))?;
-                create(&dst, mode, mtime, |to| std::io::copy(&mut from, to))
+                copy_file(src, &dst, mode, mtime)
                     .with_context(|| format!("cannot copy {} to {}", src.display(), item.dest))?
             };
             Ok(Outcome::Written {
@@ -251,8 +255,7 @@ fn write_elf(
     let Some(edits) = edits else {
         let Some(s) = plan else {
             // Nothing to strip and nothing to edit: the file as it is.
-            let mut from = File::open(src)?;
-            done.bytes = create(dst, mode, mtime, |to| std::io::copy(&mut from, to))?;
+            done.bytes = copy_file(src, dst, mode, mtime)?;
             return Ok(done);
         };
         done.bytes = write_stripped(&s, &elf, dst, mode, mtime)?;
